@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "AudioSpecNet",
+    products: [
+        .executable(name: "audiospecnet", targets: ["audiospecnet"]),
+        .library(name: "AudioSpecNet", targets: ["AudioSpecNet"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: - Public API
+        .executableTarget(
+            name: "audiospecnet",
+            dependencies: [
+                "AudioSpecNet",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "AudioSpecNet",
+            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG"]
+        ),
+
+        // MARK: - Implementation details: system libraries found through pkg-config
+        .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+
+        // MARK: - Unit test bundles
+        .target(name: "_TestSupport", dependencies: ["AudioSpecNet"]),
+        .testTarget(
+            name: "AudioSpecNetTests",
+            dependencies: ["AudioSpecNet", "_TestSupport"],
+            resources: []
+        ),
+    ]
+)

@@ -1,0 +1,210 @@
+import Foundation
+
+/// The safetensors container: an 8-byte little-endian header length, a JSON header naming each tensor's
+/// dtype, shape and byte range, then the raw little-endian data. Model files, checkpoints and test
+/// fixtures all use it, so one reader validates everything that comes from disk.
+public enum SafetensorsDType: String, Sendable {
+    case f32 = "F32", f64 = "F64", f16 = "F16", i64 = "I64", i32 = "I32", u8 = "U8"
+    var size: Int {
+        switch self {
+        case .f64, .i64: return 8
+        case .f32, .i32: return 4
+        case .f16: return 2
+        case .u8: return 1
+        }
+    }
+}
+
+public struct SafetensorsFile: Sendable {
+    public struct Entry: Sendable {
+        public let dtype: SafetensorsDType
+        public let shape: [Int]
+        let range: Range<Int>
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let path: String
+    public let metadata: [String: String]
+    /// Tensor names in file order.
+    public let names: [String]
+    public let entries: [String: Entry]
+    private let bytes: [UInt8]
+    private let dataStart: Int
+
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                throw AudioSpecNetError.file(path: path, reason: isDirectory.boolValue ? "is a directory" : "cannot read (permission denied?)")
+            }
+            throw AudioSpecNetError.file(path: path, reason: "no such file")
+        }
+        try self.init(bytes: [UInt8](data), path: path)
+    }
+
+    public init(bytes: [UInt8], path: String = "<memory>") throws {
+        func bad(_ reason: String) -> AudioSpecNetError { .format(path: path, reason: "not a valid safetensors file: \(reason)") }
+        guard bytes.count >= 8 else { throw bad("\(bytes.count) bytes, shorter than the 8-byte header length") }
+        var headerLength = 0
+        for i in 0..<8 { headerLength |= Int(bytes[i]) << (8 * i) }
+        guard headerLength > 1, headerLength <= 100_000_000, 8 + headerLength <= bytes.count else {
+            throw bad("header length \(headerLength) does not fit a file of \(bytes.count) bytes (truncated?)")
+        }
+        let headerBytes = Data(bytes[8..<(8 + headerLength)])
+        guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
+            throw bad("header is not a JSON object")
+        }
+        let dataStart = 8 + headerLength
+        let dataLength = bytes.count - dataStart
+        var metadata: [String: String] = [:]
+        var entries: [String: Entry] = [:]
+        var ordered: [(String, Int)] = []
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let meta = value as? [String: Any] else { throw bad("__metadata__ is not an object") }
+                for (k, v) in meta {
+                    guard let s = v as? String else { throw bad("metadata value for \(k) is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let info = value as? [String: Any],
+                  let dtypeName = info["dtype"] as? String,
+                  let shapeAny = info["shape"] as? [Any],
+                  let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2
+            else { throw bad("entry \(name) lacks dtype, shape or data_offsets") }
+            guard let dtype = SafetensorsDType(rawValue: dtypeName) else { throw bad("tensor \(name) has unsupported dtype \(dtypeName)") }
+            let shape = try shapeAny.map { v -> Int in
+                guard let n = (v as? NSNumber)?.intValue, n >= 0 else { throw bad("tensor \(name) has a bad shape") }
+                return n
+            }
+            let offsets = try offsetsAny.map { v -> Int in
+                guard let n = (v as? NSNumber)?.intValue, n >= 0 else { throw bad("tensor \(name) has bad data_offsets") }
+                return n
+            }
+            guard offsets[0] <= offsets[1], offsets[1] <= dataLength else {
+                throw bad("tensor \(name) lies outside the file's \(dataLength) data bytes (truncated?)")
+            }
+            let count = shape.reduce(1, *)
+            guard offsets[1] - offsets[0] == count * dtype.size else {
+                throw bad("tensor \(name) has \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtypeName)")
+            }
+            entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
+            ordered.append((name, offsets[0]))
+        }
+        self.path = path
+        self.metadata = metadata
+        self.entries = entries
+        self.names = ordered.sorted { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }.map(\.0)
+        self.bytes = bytes
+        self.dataStart = dataStart
+    }
+
+    public func entry(_ name: String) throws -> Entry {
+        guard let e = entries[name] else { throw AudioSpecNetError.format(path: path, reason: "no tensor named \(name)") }
+        return e
+    }
+
+    public func shape(_ name: String) throws -> [Int] { try entry(name).shape }
+
+    /// The tensor converted to Float (from F32, F64, F16, I64, I32 or U8).
+    public func floats(_ name: String) throws -> [Float] {
+        let e = try entry(name)
+        if e.dtype == .f32 {
+            return [Float](unsafeUninitializedCapacity: e.count) { buffer, initialized in
+                bytes.withUnsafeBytes { raw in
+                    let src = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.range.lowerBound)..<(dataStart + e.range.upperBound)])
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: src)
+                }
+                initialized = e.count
+            }
+        }
+        return try doubles(name).map { Float($0) }
+    }
+
+    /// The tensor converted to Double; fixtures computed in float64 keep their precision this way.
+    public func doubles(_ name: String) throws -> [Double] {
+        let e = try entry(name)
+        return bytes.withUnsafeBytes { raw -> [Double] in
+            let base = raw.baseAddress! + dataStart + e.range.lowerBound
+            return (0..<e.count).map { i -> Double in
+                switch e.dtype {
+                case .f32: return Double(Float(bitPattern: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian))
+                case .f64: return Double(bitPattern: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self).littleEndian)
+                case .f16: return Double(float16ToFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian))
+                case .i64: return Double(Int64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                case .i32: return Double(Int32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                case .u8: return Double(base.load(fromByteOffset: i, as: UInt8.self))
+                }
+            }
+        }
+    }
+
+    /// Raw bytes of a tensor (for U8 payloads such as embedded audio or JSON blobs).
+    public func rawBytes(_ name: String) throws -> [UInt8] {
+        let e = try entry(name)
+        return Array(bytes[(dataStart + e.range.lowerBound)..<(dataStart + e.range.upperBound)])
+    }
+}
+
+/// Builds a safetensors file in memory; `write(to:)` lands it atomically.
+public struct SafetensorsWriter {
+    private var tensors: [(name: String, dtype: SafetensorsDType, shape: [Int], data: [UInt8])] = []
+    public var metadata: [String: String]
+
+    public init(metadata: [String: String] = [:]) { self.metadata = metadata }
+
+    public mutating func add(_ name: String, shape: [Int], floats: UnsafeBufferPointer<Float>) {
+        precondition(shape.reduce(1, *) == floats.count, "shape \(shape) does not hold \(floats.count) values")
+        tensors.append((name, .f32, shape, [UInt8](UnsafeRawBufferPointer(floats))))
+    }
+
+    public mutating func add(_ name: String, shape: [Int], floats: [Float]) {
+        floats.withUnsafeBufferPointer { add(name, shape: shape, floats: $0) }
+    }
+
+    public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) {
+        precondition(shape.reduce(1, *) == int64s.count)
+        tensors.append((name, .i64, shape, int64s.withUnsafeBytes { [UInt8]($0) }))
+    }
+
+    public mutating func add(_ name: String, bytes: [UInt8]) {
+        tensors.append((name, .u8, [bytes.count], bytes))
+    }
+
+    public func serialized() -> [UInt8] {
+        var header: [String: Any] = [:]
+        var offset = 0
+        for t in tensors {
+            header[t.name] = ["dtype": t.dtype.rawValue, "shape": t.shape, "data_offsets": [offset, offset + t.data.count]] as [String: Any]
+            offset += t.data.count
+        }
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
+        // Pad with spaces so the data section starts 8-byte aligned, as the format recommends.
+        while (json.count % 8) != 0 { json.append(0x20) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + json.count + offset)
+        var length = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &length) { out.append(contentsOf: $0) }
+        out.append(contentsOf: json)
+        for t in tensors { out.append(contentsOf: t.data) }
+        return out
+    }
+
+    public func write(to path: String) throws {
+        try AtomicFile.write(serialized(), to: path)
+    }
+}
+
+func float16ToFloat(_ h: UInt16) -> Float {
+    let sign = UInt32(h & 0x8000) << 16
+    let exponent = Int((h >> 10) & 0x1F)
+    let mantissa = UInt32(h & 0x3FF)
+    if exponent == 0 {
+        let value = Float(mantissa) * 0x1p-24  // subnormal: mantissa × 2⁻²⁴
+        return sign != 0 ? -value : value
+    }
+    if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
+    return Float(bitPattern: sign | UInt32(exponent + 112) << 23 | (mantissa << 13))
+}
