@@ -38,5 +38,8 @@ let package = Package(
             dependencies: ["AudioSpecNet", "_TestSupport"],
             resources: []
         ),
-    ]
+    ],
+    // Language mode 5: the kernels hand raw pointers to worker threads, which strict Sendable checking
+    // would force through wrappers on every hot loop.
+    swiftLanguageModes: [.v5]
 )
