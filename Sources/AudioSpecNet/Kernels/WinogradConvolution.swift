@@ -40,9 +40,15 @@ struct WinogradConvolution<T: WinogradTile> {
 
     private static var alpha2: Int { T.alpha * T.alpha }
 
-    /// Images per group so that transformed tiles of `channels` (V) plus `otherChannels` (M) fit the budget.
+    /// Images per group: as many as keep the transformed tiles of `channels` (V plus M) within the budget,
+    /// so they stay in the caches between the transform, the GEMMs and the inverse transform; but at least
+    /// enough for `minimumColumns` GEMM columns, since each group re-reads all the transformed filters
+    /// (38 MB at layer4 in F(4×4)) and thin GEMMs waste OpenBLAS's packing.
+    static var minimumColumns: Int { 512 }
     private static func imagesPerGroup(batch: Int, tiles: Int, channels: Int) -> Int {
-        max(1, min(batch, transformBudget / max(1, alpha2 * tiles * channels)))
+        let byBudget = transformBudget / max(1, alpha2 * tiles * channels)
+        let byColumns = (minimumColumns + tiles - 1) / tiles
+        return max(1, min(batch, max(byBudget, byColumns)))
     }
 
     // MARK: Forward
