@@ -51,7 +51,7 @@ final class ConvolutionBenchmarkTests: XCTestCase {
         if let t = ProcessInfo.processInfo.environment["AUDIOSPECNET_THREADS"], let n = Int(t) { Parallel.threads = n }
         if Parallel.threads > 1 { BLASThreads.set(1) }
         let batch = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"] ?? "") ?? 32
-        let reps = 3
+        let reps = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_REPS"] ?? "") ?? 5
         let env = ProcessInfo.processInfo.environment
         if let b = env["AUDIOSPECNET_WINOGRAD_BUDGET"], let n = Int(b) { ConvolutionKernel.winogradTransformBudget = n }
         let only = env["AUDIOSPECNET_BENCH_LAYERS"]  // substring filter on layer names, for quick experiments
@@ -79,14 +79,10 @@ final class ConvolutionBenchmarkTests: XCTestCase {
                     kernel.forward(batch: batch, height: layer.height, width: layer.width, input: x, weight: w, output: &y)
                 }
                 let bwdW = Self.milliseconds(reps) {
-                    kernel.backward(batch: batch, height: layer.height, width: layer.width, input: x, weight: w, outputGradient: dy, inputGradient: nil, weightGradient: &dw)
+                    kernel.accumulateWeightGradient(batch: batch, height: layer.height, width: layer.width, input: x, outputGradient: dy, weightGradient: &dw)
                 }
-                var bwdX = 0.0
-                if layer.needsInputGradient {
-                    let both = Self.milliseconds(reps) {
-                        kernel.backward(batch: batch, height: layer.height, width: layer.width, input: x, weight: w, outputGradient: dy, inputGradient: &dx, weightGradient: &dw)
-                    }
-                    bwdX = max(0, both - bwdW)
+                let bwdX = !layer.needsInputGradient ? 0 : Self.milliseconds(reps) {
+                    kernel.inputGradient(batch: batch, height: layer.height, width: layer.width, weight: w, outputGradient: dy, inputGradient: &dx)
                 }
                 let step = (fwd + bwdX + bwdW) * Double(layer.repeats)
                 totals["\(algorithm)", default: 0] += step

@@ -71,6 +71,34 @@ public final class ConvolutionKernel {
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
         inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>
     ) {
+        run(batch: batch, height: height, width: width, input: input, weight: weight, outputGradient: outputGradient,
+            inputGradient: inputGradient, weightGradient: weightGradient)
+    }
+
+    /// The input-gradient half of `backward` alone: dx (N,C,H,W) OVERWRITTEN (for frozen filters, benchmarks).
+    public func inputGradient(
+        batch: Int, height: Int, width: Int,
+        weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>
+    ) {
+        // The input is not read when only dx is wanted; any valid pointer will do.
+        run(batch: batch, height: height, width: width, input: weight, weight: weight, outputGradient: outputGradient,
+            inputGradient: inputGradient, weightGradient: nil)
+    }
+
+    /// The weight-gradient half of `backward` alone: dw (K,C,kh,kw) += dL/dw.
+    public func accumulateWeightGradient(
+        batch: Int, height: Int, width: Int,
+        input: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>, weightGradient: UnsafeMutablePointer<Float>
+    ) {
+        run(batch: batch, height: height, width: width, input: input, weight: input, outputGradient: outputGradient,
+            inputGradient: nil, weightGradient: weightGradient)
+    }
+
+    private func run(
+        batch: Int, height: Int, width: Int,
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, outputGradient: UnsafePointer<Float>,
+        inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?
+    ) {
         guard batch > 0, height > 0, width > 0 else { return }
         switch algorithm {
         case .winograd2x2:

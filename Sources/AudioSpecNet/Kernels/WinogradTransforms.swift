@@ -11,9 +11,25 @@ protocol WinogradTile {
     static func a(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // m → α
     static func g(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // 3 → α
     static func gt(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // α → 3
+    /// G (α × 3, row-major) in Float64, the same matrix as `g`.
+    static var gMatrix: [Double] { get }
 }
 
 typealias F8 = SIMD8<Float>
+
+extension WinogradTile {
+    /// The filter transform as one matrix: u = G g Gᵀ flattened is kron(G, G) (α² × 9) times g flattened,
+    /// so all K·C filters transform in one sgemm (U = T · Wᵀ, memory-bound) instead of 8-wide gathers.
+    /// Formed in Float64 from `gMatrix` and rounded once.
+    static var filterMatrix: [Float] {
+        let column = gMatrix
+        var t = [Float](repeating: 0, count: alpha * alpha * 9)
+        for i in 0..<alpha { for j in 0..<alpha { for u in 0..<3 { for v in 0..<3 {
+            t[(i * alpha + j) * 9 + u * 3 + v] = Float(column[i * 3 + u] * column[j * 3 + v])
+        } } } }
+        return t
+    }
+}
 
 extension WinogradTile {
     /// out (α×α) = Bᵀ d B for an input tile d (α×α); tmp holds α² values.
@@ -53,6 +69,7 @@ extension WinogradTile {
 enum WinogradF2: WinogradTile {
     static var m: Int { 2 }
     static var alpha: Int { 4 }
+    static var gMatrix: [Double] { [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1] }
     @inline(__always)
     static func bt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs]
@@ -100,6 +117,10 @@ enum WinogradF2: WinogradTile {
 enum WinogradF4: WinogradTile {
     static var m: Int { 4 }
     static var alpha: Int { 6 }
+    static var gMatrix: [Double] {
+        [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+         1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+    }
     @inline(__always)
     static func bt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs]
