@@ -33,13 +33,26 @@ final class ConvolutionBenchmarkTests: XCTestCase {
 
     func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
+    /// Wall-clock by default; AUDIOSPECNET_BENCH_CLOCK=cpu measures process CPU time instead, which stays
+    /// meaningful on a machine shared with other jobs (use it with one thread, where CPU time = work time).
+    nonisolated(unsafe) static var cpuClock = false
+
+    static func now() -> Double {
+        if cpuClock {
+            var ts = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+            return Double(ts.tv_sec) * 1e3 + Double(ts.tv_nsec) / 1e6
+        }
+        return Double(DispatchTime.now().uptimeNanoseconds) / 1e6
+    }
+
     static func milliseconds(_ reps: Int, _ body: () -> Void) -> Double {
         body()  // warm-up: workspace growth, page faults, BLAS buffers
         var best = Double.infinity
         for _ in 0..<reps {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = now()
             body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            best = min(best, now() - t0)
         }
         return best
     }
@@ -49,13 +62,14 @@ final class ConvolutionBenchmarkTests: XCTestCase {
             throw XCTSkip("set AUDIOSPECNET_BENCH=1 to run the convolution benchmark")
         }
         if let t = ProcessInfo.processInfo.environment["AUDIOSPECNET_THREADS"], let n = Int(t) { Parallel.threads = n }
-        if Parallel.threads > 1 { BLASThreads.set(1) }
+        BLASThreads.set(1)  // as the network runs: its own threads, BLAS single-threaded (one core when threads = 1)
+        Self.cpuClock = ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_CLOCK"] == "cpu"
         let batch = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"] ?? "") ?? 32
         let reps = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_REPS"] ?? "") ?? 5
         let env = ProcessInfo.processInfo.environment
         if let b = env["AUDIOSPECNET_WINOGRAD_BUDGET"], let n = Int(b) { ConvolutionKernel.winogradTransformBudget = n }
         let only = env["AUDIOSPECNET_BENCH_LAYERS"]  // substring filter on layer names, for quick experiments
-        print("Convolution benchmark: batch \(batch), Parallel.threads \(Parallel.threads), BLAS threads \(BLASThreads.current)")
+        print("Convolution benchmark: batch \(batch), Parallel.threads \(Parallel.threads), BLAS threads \(BLASThreads.current), \(Self.cpuClock ? "process CPU time" : "wall clock"), min of \(reps)")
         print("GFLOP/s = direct-convolution FLOPs (2·MACs) / time")
         print(pad("layer", 16) + pad("algorithm", 12) + "   fwd ms  bwd-x ms  bwd-w ms fwd GF/s bwd-x GF bwd-w GF")
         var totals: [String: Double] = [:]  // per step, counting repeats
@@ -72,7 +86,7 @@ final class ConvolutionBenchmarkTests: XCTestCase {
             var dw = [Float](repeating: 0, count: w.count)
             let flops = 2.0 * Double(s.multiplyAdds(height: layer.height, width: layer.width) * batch)
             let algorithms: [ConvolutionAlgorithm] = s.isWinogradCompatible ? [.im2col, .winograd2x2, .winograd4x4] : [.im2col]
-            let autoChoice = ConvolutionKernel.resolve(.auto, for: s)
+            let autoChoice = ConvolutionKernel(shape: s).algorithm(batch: batch, height: layer.height, width: layer.width)
             for algorithm in algorithms {
                 let kernel = ConvolutionKernel(shape: s, algorithm: algorithm)
                 let fwd = Self.milliseconds(reps) {
@@ -100,5 +114,6 @@ final class ConvolutionBenchmarkTests: XCTestCase {
             print("  all " + pad(name, 12) + String(format: "%8.1f ms", totals[name] ?? 0))
         }
         print(String(format: "  auto             %8.1f ms  (%.1f samples/s if convolutions were all)", autoTotal, Double(batch) / autoTotal * 1000))
+        print(String(format: "Shared convolution workspace after all layers: %.1f MiB", Double(ConvolutionWorkspace.shared.capacity) * 4 / 1048576))
     }
 }

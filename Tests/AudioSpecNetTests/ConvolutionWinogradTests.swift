@@ -47,10 +47,22 @@ final class ConvolutionWinogradTests: XCTestCase {
     func testF4x4MatchesNaive() { check(.winograd4x4, tolerance: 1e-4) }
 
     func testAutoPicksWinogradOnlyForThreeByThreeStrideOne() {
-        XCTAssertEqual(ConvolutionKernel(shape: Self.conv3(64, 64)).algorithm, .winograd4x4)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 64, outChannels: 128, kernel: 3, stride: 2, padding: 1)).algorithm, .im2col)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 64, outChannels: 128, kernel: 1, stride: 2)).algorithm, .im2col)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3)).algorithm, .im2col)
+        let k = ConvolutionKernel(shape: Self.conv3(64, 64))
+        XCTAssertEqual(k.algorithm, .auto)
+        // The network's maps at batch 32 (training) and batch 1 (inference).
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 32, width: 54), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 8, width: 14), .im2col)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
+        // .auto gives the same answers as the algorithm it picks.
+        let c = ConvolutionCase(shape: Self.conv3(8, 8), batch: 1, height: 4, width: 7)
+        XCTAssertLessThanOrEqual(c.run(.auto).forward.relativeError, 1e-5)
     }
 
     /// A large batch is processed in image groups (bounded scratch): same answer as small groups.

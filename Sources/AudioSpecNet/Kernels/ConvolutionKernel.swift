@@ -1,6 +1,7 @@
 /// Which algorithm computes a convolution. All give the same result up to float32 rounding.
 public enum ConvolutionAlgorithm: Sendable, Hashable {
-    /// The fastest correct choice for the shape (see `ConvolutionKernel.resolve`).
+    /// The fastest correct choice for the shape and, for 3×3/1/1, for each call's batch and map size
+    /// (see `ConvolutionKernel.algorithm(batch:height:width:)`).
     case auto
     /// im2col + sgemm: any kernel, stride and padding.
     case im2col
@@ -16,7 +17,8 @@ public enum ConvolutionAlgorithm: Sendable, Hashable {
 /// from call to call. Not reentrant on one workspace: run convolutions sharing a workspace one at a time.
 public final class ConvolutionKernel {
     public let shape: ConvolutionShape
-    /// The algorithm actually used (never `.auto`).
+    /// The algorithm asked for; `.auto` only for Winograd-compatible shapes, where each call picks
+    /// (`algorithm(batch:height:width:)`).
     public let algorithm: ConvolutionAlgorithm
     public let workspace: ConvolutionWorkspace
 
@@ -29,19 +31,38 @@ public final class ConvolutionKernel {
     public init(shape: ConvolutionShape, algorithm: ConvolutionAlgorithm = .auto, workspace: ConvolutionWorkspace = .shared) {
         let resolved = Self.resolve(algorithm, for: shape)
         precondition(
-            resolved == .im2col || shape.isWinogradCompatible,
+            resolved == .im2col || resolved == .auto || shape.isWinogradCompatible,
             "Winograd F(m×m,3×3) needs a 3×3 stride-1 padding-1 convolution, got \(shape)")
         self.shape = shape
         self.algorithm = resolved
         self.workspace = workspace
     }
 
-    /// `.auto`: Winograd F(4×4, 3×3) for every 3×3/1/1 convolution — the fewest multiplies, and its float32
-    /// error (≈1e-6 relative, see ConvolutionWinogradTests) is far below what training notices; im2col for
-    /// everything else (the 7×7 stem, the stride-2 3×3s, the 1×1 shortcuts).
+    /// What `.auto` means for a shape: im2col when Winograd does not apply (the 7×7 stem, the stride-2
+    /// 3×3s, the 1×1 shortcuts); otherwise it stays `.auto` and the choice is made per call, because it
+    /// depends on the batch and map size (see `algorithm(batch:height:width:)`).
     public static func resolve(_ algorithm: ConvolutionAlgorithm, for shape: ConvolutionShape) -> ConvolutionAlgorithm {
         guard algorithm == .auto else { return algorithm }
-        return shape.isWinogradCompatible ? .winograd4x4 : .im2col
+        return shape.isWinogradCompatible ? .auto : .im2col
+    }
+
+    /// The algorithm a call with this batch and input size runs (never `.auto`).
+    ///
+    /// A cost model fitted to single-core measurements (ConvolutionBenchmarkTests, batch 1 and 32):
+    /// Winograd F(m×m) costs α²·K·C·(P + 100) multiply-adds at ≈ 150 GFLOP/s, P being the tiles of the
+    /// whole batch and the 100 columns standing for the filter transform and the thin-GEMM overhead that
+    /// do not shrink with the batch; im2col costs 9·K·C·(N·H·W) at ≈ 95 GFLOP/s. So F(4×4) for the large
+    /// maps and batches, F(2×2) where F(4×4)'s GEMMs get thin (layer4, 4×7, at batch 32), and im2col at
+    /// batch 1 on the small maps (layer3/4), where the filter transform would outweigh the convolution.
+    public func algorithm(batch: Int, height: Int, width: Int) -> ConvolutionAlgorithm {
+        guard algorithm == .auto else { return algorithm }
+        let n = Double(batch)
+        func tiles(_ m: Int) -> Double { n * Double(((height + m - 1) / m) * ((width + m - 1) / m)) }
+        let f4 = 36 * (tiles(4) + 100) / 150
+        let f2 = 16 * (tiles(2) + 100) / 150
+        let direct = 9 * n * Double(height * width) / 95
+        if direct <= min(f4, f2) { return .im2col }
+        return f4 <= f2 ? .winograd4x4 : .winograd2x2
     }
 
     // x is (N,C,H,W), w is (K,C,kh,kw), y is (N,K,OH,OW), overwritten
@@ -51,7 +72,7 @@ public final class ConvolutionKernel {
     ) {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         guard batch > 0, oh > 0, ow > 0 else { return }
-        switch algorithm {
+        switch algorithm(batch: batch, height: height, width: width) {
         case .winograd2x2:
             WinogradConvolution<WinogradF2>(shape: shape, workspace: workspace)
                 .forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
@@ -100,7 +121,7 @@ public final class ConvolutionKernel {
         inputGradient: UnsafeMutablePointer<Float>?, weightGradient: UnsafeMutablePointer<Float>?
     ) {
         guard batch > 0, height > 0, width > 0 else { return }
-        switch algorithm {
+        switch algorithm(batch: batch, height: height, width: width) {
         case .winograd2x2:
             WinogradConvolution<WinogradF2>(shape: shape, workspace: workspace).backward(
                 batch: batch, height: height, width: width, input: input, weight: weight,
