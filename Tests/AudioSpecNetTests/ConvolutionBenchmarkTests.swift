@@ -64,6 +64,8 @@ final class ConvolutionBenchmarkTests: XCTestCase {
         if let t = ProcessInfo.processInfo.environment["AUDIOSPECNET_THREADS"], let n = Int(t) { Parallel.threads = n }
         BLASThreads.set(1)  // as the network runs: its own threads, BLAS single-threaded (one core when threads = 1)
         Self.cpuClock = ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_CLOCK"] == "cpu"
+        // AUDIOSPECNET_AUTO_F4=1: let .auto pick F(4×4) (off by default for accuracy, see ConvolutionKernel).
+        ConvolutionKernel.autoAllowsWinograd4x4 = ProcessInfo.processInfo.environment["AUDIOSPECNET_AUTO_F4"] == "1"
         let batch = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"] ?? "") ?? 32
         let reps = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_REPS"] ?? "") ?? 5
         let env = ProcessInfo.processInfo.environment

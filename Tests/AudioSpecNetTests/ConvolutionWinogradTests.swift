@@ -52,13 +52,21 @@ final class ConvolutionWinogradTests: XCTestCase {
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3)).algorithm, .im2col)
         let k = ConvolutionKernel(shape: Self.conv3(64, 64))
         XCTAssertEqual(k.algorithm, .auto)
-        // The network's maps at batch 32 (training) and batch 1 (inference).
+        // The network's maps at batch 32 (training) and batch 1 (inference): F(2×2) by default ...
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 16, width: 27), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 8, width: 14), .im2col)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
+        // ... and F(4×4) where allowed and its GEMMs are not too thin.
+        let saved = ConvolutionKernel.autoAllowsWinograd4x4
+        defer { ConvolutionKernel.autoAllowsWinograd4x4 = saved }
+        ConvolutionKernel.autoAllowsWinograd4x4 = true
         XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd4x4)
         XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27), .winograd4x4)
         XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14), .winograd4x4)
         XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
         XCTAssertEqual(k.algorithm(batch: 1, height: 32, width: 54), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 1, height: 8, width: 14), .im2col)
         XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
         // .auto gives the same answers as the algorithm it picks.
         let c = ConvolutionCase(shape: Self.conv3(8, 8), batch: 1, height: 4, width: 7)
