@@ -41,6 +41,10 @@ public final class BatchNorm2d {
     // x is (N,C,H,W). x is OVERWRITTEN with the normalised x̂ that backward needs (the conv output it came
     // from is not needed again); y = γ·x̂ + β, then max(·, 0) when `relu`.
     public func forward(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool) {
+        Profiler.measure("batchnorm\(relu ? "+relu" : "") forward") { forwardUnprofiled(x, output: y, training: training, relu: relu) }
+    }
+
+    private func forwardUnprofiled(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool) {
         y.reshape(x.shape)
         let n = x.shape[0], c = channels, plane = x.count / (n * c)
         let m = n * plane
@@ -53,12 +57,13 @@ public final class BatchNorm2d {
                 for ch in channels {
                     var mu: Float, inv: Float
                     if training {
-                        // Two passes in Double: float32 one-pass variance loses digits on dB-scale inputs.
+                        // Two passes (mean, then squared deviations): one-pass E[x²] − E[x]² cancels badly
+                        // on dB-scale inputs. Per-plane SIMD sums, accumulated across planes in Double.
                         var sum = 0.0
-                        for b in 0..<n { let p = xp + (b * c + ch) * plane; for i in 0..<plane { sum += Double(p[i]) } }
+                        for b in 0..<n { sum += Double(VectorReductions.sum(xp + (b * c + ch) * plane, plane)) }
                         let meanD = sum / Double(m)
                         var sq = 0.0
-                        for b in 0..<n { let p = xp + (b * c + ch) * plane; for i in 0..<plane { let d = Double(p[i]) - meanD; sq += d * d } }
+                        for b in 0..<n { sq += Double(VectorReductions.sumSquaredDeviations(xp + (b * c + ch) * plane, plane, mean: Float(meanD))) }
                         let variance = sq / Double(m)
                         mu = Float(meanD)
                         inv = Float(1 / (variance + Double(epsilon)).squareRoot())
@@ -90,6 +95,12 @@ public final class BatchNorm2d {
     // accumulate; dx (may be dy itself) is overwritten. In training mode the batch statistics depend on x:
     // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); in evaluation mode dx = γ/σ · dy.
     public func backward(outputGradient dy: Tensor, output y: Tensor, normalized xhat: Tensor, relu: Bool, inputGradient dx: Tensor) {
+        Profiler.measure("batchnorm\(relu ? "+relu" : "") backward") {
+            backwardUnprofiled(outputGradient: dy, output: y, normalized: xhat, relu: relu, inputGradient: dx)
+        }
+    }
+
+    private func backwardUnprofiled(outputGradient dy: Tensor, output y: Tensor, normalized xhat: Tensor, relu: Bool, inputGradient dx: Tensor) {
         dx.reshape(dy.shape)
         let n = dy.shape[0], c = channels, plane = dy.count / (n * c)
         let m = Float(n * plane)
@@ -103,11 +114,9 @@ public final class BatchNorm2d {
                     for b in 0..<n {
                         let o = (b * c + ch) * plane
                         let d = dyp + o, h = hp + o
-                        if relu { let q = yp + o; for i in 0..<plane where q[i] <= 0 { d[i] = 0 } }
-                        var s = Float(0), sh = Float(0)
-                        for i in 0..<plane { s += d[i]; sh += d[i] * h[i] }
-                        sumDy += Double(s)
-                        sumDyH += Double(sh)
+                        if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
+                        sumDy += Double(VectorReductions.sum(d, plane))
+                        sumDyH += Double(VectorReductions.dot(d, h, plane))
                     }
                     weightGradient[ch] += Float(sumDyH)
                     biasGradient[ch] += Float(sumDy)

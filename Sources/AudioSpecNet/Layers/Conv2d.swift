@@ -24,13 +24,26 @@ public final class Conv2d {
     // x is (N,C,H,W), y is (N,K,OH,OW) and is overwritten.
     public func forward(_ x: Tensor, into y: Tensor) {
         y.reshape(outputShape(for: x))
-        kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data)
+        Profiler.measure(profileName(x, "forward"), flops: flops(y)) {
+            kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data)
+        }
     }
 
     // dy is (N,K,OH,OW); dW += ∂L/∂W; dx (when given) is overwritten with ∂L/∂x.
     public func backward(input x: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?) {
         dx?.reshape(x.shape)
-        kernel.backward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight,
-                        outputGradient: dy.data, inputGradient: dx?.data, weightGradient: weightGradient)
+        Profiler.measure(profileName(x, "backward"), flops: flops(dy) * (dx == nil ? 1 : 2)) {
+            kernel.backward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight,
+                            outputGradient: dy.data, inputGradient: dx?.data, weightGradient: weightGradient)
+        }
+    }
+
+    /// Multiply-adds of the direct convolution ×2: the FLOP count GFLOP/s figures are quoted against.
+    func flops(_ y: Tensor) -> Double {
+        2 * Double(y.count) * Double(shape.inChannels * shape.kernelHeight * shape.kernelWidth)
+    }
+
+    func profileName(_ x: Tensor, _ pass: String) -> String {
+        "conv \(shape.kernelHeight)x\(shape.kernelWidth)/\(shape.strideH) \(shape.inChannels)→\(shape.outChannels) @\(x.shape[2])x\(x.shape[3]) \(pass)"
     }
 }
