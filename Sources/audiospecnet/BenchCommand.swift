@@ -1,11 +1,11 @@
 import ArgumentParser
 import AudioSpecNet
 
+/// Benchmarks, each a subcommand: `bench frontend DIR` now; the network's joins it later.
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Not yet available.")
-
-    func run() throws {
-        FileHandleOutput.standardError("audiospecnet: \(NotYetAvailable(command: "bench"))")
-        throw ExitCode(2)
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the speed of the toolkit's parts on this machine.",
+        subcommands: [BenchFrontendCommand.self]
+    )
 }

@@ -40,7 +40,7 @@ final class SoundFile {
         var info = SF_INFO()
         // close_desc = 1: libsndfile owns the descriptor from here on, also on failure.
         guard let h = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
-            let message = String(cString: sf_strerror(nil)).trimmingCharacters(in: .whitespacesAndNewlines)
+            let message = SoundFile.oneLine(String(cString: sf_strerror(nil)))
             throw AudioSpecNetError.file(path: path, reason: "not a readable audio file (libsndfile: \(message))")
         }
         handle = h
@@ -72,7 +72,7 @@ final class SoundFile {
         if got <= 0 {
             let code = sf_error(h)
             if code != 0 {
-                throw AudioSpecNetError.file(path: path, reason: "decoding failed after \(framesRead) frames (libsndfile: \(String(cString: sf_strerror(h))))")
+                throw AudioSpecNetError.file(path: path, reason: "decoding failed after \(framesRead) frames (libsndfile: \(SoundFile.oneLine(String(cString: sf_strerror(h)))))")
             }
             return 0
         }
@@ -103,6 +103,11 @@ final class SoundFile {
         }
         framesRead += n
         return n
+    }
+
+    /// libsndfile messages may span lines; the CLI promises one.
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " ")
     }
 
     private static func describe(format: Int32) -> String {
