@@ -73,7 +73,7 @@ struct BenchFrontendCommand: ParsableCommand {
         let n = Double(files.count)
         let swiftStages = (0..<4).map { i in best.reduce(0) { $0 + $1[i] } / n }
 
-        // All cores: whole front end per file, files spread over the workers; best of 3 passes.
+        // All cores: whole front end per file, files spread over the workers; the fastest pass counts.
         Parallel.threads = max(1, threads)
         var bestPass = Double.infinity
         for _ in 0..<max(1, passes) {
@@ -92,14 +92,14 @@ struct BenchFrontendCommand: ParsableCommand {
         print("one thread: ms per clip (each file's best of \(passes) passes, averaged); all cores: \(threads) threads, clips/s (best of \(passes) passes)")
         let python = noPytorch ? nil : runPyTorch(files: files)
         func f(_ v: Double) -> String { String(format: "%8.3f", v) }
-        print("stage              Swift      PyTorch   PyTorch/Swift")
+        print("stage                  Swift   PyTorch  PyTorch/Swift")
         let names = ["decode (ms)", "resample (ms)", "log-mel (ms)", "whole (ms)"]
         for (i, name) in names.enumerated() {
             let p = python?.stages[i]
-            print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + f(swiftStages[i]) + "  " + (p.map { f($0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", $0 / swiftStages[i]) } ?? ""))
+            print(name.padding(toLength: 20, withPad: " ", startingAt: 0) + f(swiftStages[i]) + "  " + (p.map { f($0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", $0 / swiftStages[i]) } ?? ""))
         }
         let p = python?.clipsPerSecond
-        print("clips/s (all cores)".padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.1f", swiftRate) + "  " + (p.map { String(format: "%8.1f", $0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", swiftRate / $0) } ?? ""))
+        print("clips/s (all cores)".padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8.1f", swiftRate) + "  " + (p.map { String(format: "%8.1f", $0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", swiftRate / $0) } ?? ""))
         if let python { print("PyTorch: \(python.label)") }
     }
 
