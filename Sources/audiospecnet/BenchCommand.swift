@@ -1,11 +1,9 @@
 import ArgumentParser
-import AudioSpecNet
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Not yet available.")
-
-    func run() throws {
-        FileHandleOutput.standardError("audiospecnet: \(NotYetAvailable(command: "bench"))")
-        throw ExitCode(2)
-    }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure speed beside PyTorch on this machine.",
+        subcommands: [BenchNetworkCommand.self, BenchFrontendCommand.self],
+        defaultSubcommand: BenchNetworkCommand.self)
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Round-trip test for convert_checkpoint.py (run by hand: python3 Scripts/test_convert_checkpoint.py).
+
+Builds small and full-size AudioCNNs with random weights and running stats, saves them as a plain state_dict
+and as the reference's checkpoint dict, converts .pth -> safetensors -> .pth, and checks names, shapes, dtypes,
+values (bit for bit: float32), metadata and the class list; also checks that outputs of the reloaded model match.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from reference_model import AudioCNN  # noqa: E402
+from safetensors_io import load_file  # noqa: E402
+
+CONVERT = os.path.join(HERE, "convert_checkpoint.py")
+
+
+def run(*args):
+    subprocess.run([sys.executable, CONVERT, *args], check=True, stdout=subprocess.DEVNULL)
+
+
+def check(width, blocks, num_classes, wrap, tmp):
+    torch.manual_seed(width + num_classes)
+    model = AudioCNN(num_classes=num_classes, width=width, blocks=blocks)
+    with torch.no_grad():
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.normal_()
+            elif name.endswith("running_var"):
+                b.uniform_(0.5, 2.0)
+            elif name.endswith("num_batches_tracked"):
+                b.fill_(123)
+    sd = model.state_dict()
+    classes = [f"class_{i}" for i in range(num_classes)]
+    pth = os.path.join(tmp, "in.pth")
+    torch.save({"model_state_dict": sd, "classes": classes, "epoch": 3, "accuracy": 0.5} if wrap else sd, pth)
+    st = os.path.join(tmp, "model.safetensors")
+    if wrap:
+        run("to-safetensors", pth, st)
+    else:
+        cls = os.path.join(tmp, "classes.txt")
+        with open(cls, "w") as f:
+            f.write("\n".join(classes) + "\n")
+        run("to-safetensors", pth, st, "--classes", cls)
+    tensors, meta = load_file(st)
+    assert list(tensors) == list(sd), "names/order differ"
+    for k, v in sd.items():
+        t = tensors[k]
+        if k.endswith("num_batches_tracked"):
+            assert t.dtype == np.int64 and t.shape == () and int(t) == 123, k
+        else:
+            assert t.dtype == np.float32 and t.shape == tuple(v.shape), k
+            assert np.array_equal(t, v.numpy()), k
+    assert meta["format"] == "audiospecnet-model" and meta["format_version"] == "1"
+    arch = json.loads(meta["architecture"])
+    assert arch == {"width": width, "blocks": list(blocks), "num_classes": num_classes, "in_channels": 1}, arch
+    assert json.loads(meta["classes"]) == classes
+    assert json.loads(meta["frontend"])["sample_rate"] == 22050
+    back = os.path.join(tmp, "back.pth")
+    run("to-pth", st, back)
+    ck = torch.load(back, weights_only=False)
+    assert ck["classes"] == classes
+    for k, v in sd.items():
+        assert torch.equal(ck["model_state_dict"][k], v), k
+    m2 = AudioCNN(num_classes=num_classes, width=width, blocks=blocks)
+    m2.load_state_dict(ck["model_state_dict"])
+    model.eval(), m2.eval()
+    x = torch.randn(2, 1, 64, 72)
+    with torch.no_grad():
+        assert torch.equal(model(x), m2(x))
+    print(f"ok: width {width}, blocks {blocks}, {num_classes} classes, {'checkpoint dict' if wrap else 'state_dict'}")
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as tmp:
+        check(8, (2, 2, 2, 2), 10, False, tmp)
+        check(8, (1, 1, 1, 1), 7, True, tmp)
+        check(64, (3, 4, 6, 3), 50, True, tmp)
+    print("convert_checkpoint round trip: all ok")

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Times the recipe network as training and inference use it: a training step (forward, loss, backward,
+/// AdamW) at a batch size, and inference ms per clip at batch 1 and at a larger batch.
+public struct NetworkBenchmark {
+    public struct Result: Codable {
+        public var threads: Int
+        public var batch: Int
+        public var trainSamplesPerSecond: Double
+        public var trainStepSeconds: Double
+        public var inferMsPerClipBatch1: Double
+        public var inferMsPerClipBatched: Double
+        public var peakRSSMiB: Double
+        public var trainPeakRSSMiB: Double
+        public var layers: [LayerTime]
+
+        enum CodingKeys: String, CodingKey {
+            case threads, batch, layers
+            case trainSamplesPerSecond = "train_samples_per_s"
+            case trainStepSeconds = "train_step_s"
+            case inferMsPerClipBatch1 = "infer_ms_per_clip"
+            case inferMsPerClipBatched = "infer_ms_per_clip_batched"
+            case peakRSSMiB = "peak_rss_mib"
+            case trainPeakRSSMiB = "train_peak_rss_mib"
+        }
+    }
+
+    public struct LayerTime: Codable {
+        public var name: String
+        public var msPerStep: Double
+        public var gflops: Double
+        public var share: Double
+    }
+
+    public var config: AudioCNNConfig = .recipe
+    public var batch = 32
+    public var warmupSteps = 1
+    public var steps = 3
+    public var inferRepeats = 5
+    public var mels = 128
+    public var frames = 216
+
+    public init() {}
+
+    public func run(progress: (String) -> Void = { _ in }) throws -> Result {
+        let model = try AudioCNN(config: config, seed: 0)
+        let optimizer = AdamW(parameterCount: model.arena.parameterCount)
+        var rng = RandomGenerator(seed: 1)
+        let x = Tensor(shape: [batch, 1, mels, frames], values: (0..<(batch * mels * frames)).map { _ in Float(rng.nextNormal() * 20 - 40) })
+        let labels = (0..<batch).map { $0 % config.numClasses }
+        let targets = SoftmaxCrossEntropy.targets(labels: labels, classes: config.numClasses, smoothing: 0.1)
+        let grad = Tensor(shape: [0])
+        func trainStep() {
+            model.arena.zeroGradients()
+            let logits = model.forward(x, training: true)
+            Profiler.measure("loss") { _ = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: grad) }
+            model.backward(logitsGradient: grad)
+            Profiler.measure("adamw") { optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: 1e-3) }
+        }
+        for i in 0..<warmupSteps { progress("warm-up step \(i + 1)/\(warmupSteps)"); trainStep() }
+        let profiler = Profiler()
+        Profiler.shared = profiler
+        var trainSeconds = 0.0
+        for i in 0..<steps {
+            progress("training step \(i + 1)/\(steps)")
+            let start = DispatchTime.now().uptimeNanoseconds
+            Profiler.measure("total") { trainStep() }
+            trainSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        }
+        Profiler.shared = nil
+        let trainPeak = peakResidentMiB()
+        let total = profiler.entries["total"]?.seconds ?? trainSeconds
+        let layers = profiler.order.filter { $0 != "total" }.map { name -> LayerTime in
+            let e = profiler.entries[name]!
+            return LayerTime(name: name, msPerStep: e.seconds / Double(steps) * 1000, gflops: e.flops > 0 ? e.flops / e.seconds / 1e9 : 0,
+                             share: e.seconds / total)
+        }
+        func inferMs(_ n: Int) -> Double {
+            let xi = Tensor(shape: [n, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: n * mels * frames)))
+            _ = model.forward(xi, training: false)
+            let start = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<inferRepeats { _ = model.forward(xi, training: false) }
+            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6 / Double(inferRepeats * n)
+        }
+        progress("inference at batch 1")
+        let b1 = inferMs(1)
+        progress("inference at batch \(batch)")
+        let bn = inferMs(batch)
+        return Result(threads: Parallel.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
+                      trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
+                      peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, layers: layers)
+    }
+}

@@ -1,0 +1,49 @@
+/// A 2-D convolution without bias (every conv of the recipe is followed by BatchNorm, which has its own
+/// shift). The arithmetic lives in `ConvolutionKernel`, which picks im2col or Winograd for the shape.
+public final class Conv2d {
+    public let shape: ConvolutionShape
+    public let weight: UnsafeMutablePointer<Float>
+    public let weightGradient: UnsafeMutablePointer<Float>
+    let kernel: ConvolutionKernel
+
+    /// Binds to `\(name).weight` [outChannels, inChannels, k, k] in the arena.
+    public init(arena: ParameterArena, name: String, inChannels: Int, outChannels: Int, kernel k: Int, stride: Int, padding: Int,
+                algorithm: ConvolutionAlgorithm = .auto) {
+        shape = ConvolutionShape(inChannels: inChannels, outChannels: outChannels, kernelHeight: k, kernelWidth: k,
+                                 strideH: stride, strideW: stride, padH: padding, padW: padding)
+        weight = arena.pointer("\(name).weight")
+        weightGradient = arena.gradient("\(name).weight")
+        kernel = ConvolutionKernel(shape: shape, algorithm: algorithm)
+    }
+
+    public func outputShape(for x: Tensor) -> [Int] {
+        let (oh, ow) = shape.outputSize(height: x.shape[2], width: x.shape[3])
+        return [x.shape[0], shape.outChannels, oh, ow]
+    }
+
+    // x is (N,C,H,W), y is (N,K,OH,OW) and is overwritten.
+    public func forward(_ x: Tensor, into y: Tensor) {
+        y.reshape(outputShape(for: x))
+        Profiler.measure(profileName(x, "forward"), flops: flops(y)) {
+            kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data)
+        }
+    }
+
+    // dy is (N,K,OH,OW); dW += ∂L/∂W; dx (when given) is overwritten with ∂L/∂x.
+    public func backward(input x: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?) {
+        dx?.reshape(x.shape)
+        Profiler.measure(profileName(x, "backward"), flops: flops(dy) * (dx == nil ? 1 : 2)) {
+            kernel.backward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight,
+                            outputGradient: dy.data, inputGradient: dx?.data, weightGradient: weightGradient)
+        }
+    }
+
+    /// Multiply-adds of the direct convolution ×2: the FLOP count GFLOP/s figures are quoted against.
+    func flops(_ y: Tensor) -> Double {
+        2 * Double(y.count) * Double(shape.inChannels * shape.kernelHeight * shape.kernelWidth)
+    }
+
+    func profileName(_ x: Tensor, _ pass: String) -> String {
+        "conv \(shape.kernelHeight)x\(shape.kernelWidth)/\(shape.strideH) \(shape.inChannels)→\(shape.outChannels) @\(x.shape[2])x\(x.shape[3]) \(pass)"
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+/// The recipe's network: conv 7×7/2 + BN + ReLU + maxpool 3×3/2, residual stages, global average pool,
+/// dropout, linear. Parameters live in `arena` under PyTorch's state_dict names; activations live in the
+/// layers and are reused across steps (grown when a batch is larger than any before).
+public final class AudioCNN {
+    public let config: AudioCNNConfig
+    public let arena: ParameterArena
+    public let stem: Conv2d
+    public let stemBN: BatchNorm2d
+    public let pool = MaxPool2d(kernel: 3, stride: 2, padding: 1)
+    /// blocks[s][b] is `layer{s+1}.{b}`.
+    public let blocks: [[ResidualBlock]]
+    public let dropout = Dropout(probability: 0.5)
+    public let fc: Linear
+    /// Draws dropout masks; part of a checkpoint so a resumed run repeats the same masks.
+    public var rng: RandomGenerator
+
+    private var input = Tensor(shape: [0])
+    private let stemOut = Tensor(shape: [0]), stemAct = Tensor(shape: [0]), pooled = Tensor(shape: [0])
+    private let features = Tensor(shape: [0]), dropped = Tensor(shape: [0]), logits = Tensor(shape: [0])
+    private let gradA = Tensor(shape: [0]), gradB = Tensor(shape: [0]), gradStem = Tensor(shape: [0])
+    private let scratch = BackwardScratch()
+
+    /// A freshly initialised model, weights as PyTorch's defaults from `seed`.
+    public convenience init(config: AudioCNNConfig = .recipe, seed: UInt64) throws {
+        try self.init(config: config)
+        initialize(seed: seed)
+    }
+
+    /// A model with zeroed parameters, ready to be loaded from a file.
+    public init(config: AudioCNNConfig) throws {
+        try config.validate()
+        self.config = config
+        arena = ParameterArena(spec: config.stateDictSpec)
+        stem = Conv2d(arena: arena, name: "conv1.0", inChannels: config.inChannels, outChannels: config.width, kernel: 7, stride: 2, padding: 3)
+        stemBN = BatchNorm2d(arena: arena, name: "conv1.1", channels: config.width)
+        var stages: [[ResidualBlock]] = []
+        var inC = config.width
+        let parameters = arena
+        for (s, count) in config.blocks.enumerated() {
+            let outC = config.stageChannels(s)
+            var stage: [ResidualBlock] = []
+            for b in 0..<count {
+                stage.append(ResidualBlock(arena: parameters, name: "layer\(s + 1).\(b)", inChannels: inC, outChannels: outC,
+                                           stride: (s > 0 && b == 0) ? 2 : 1))
+                inC = outC
+            }
+            stages.append(stage)
+        }
+        blocks = stages
+        fc = Linear(arena: arena, name: "fc", inFeatures: inC, outFeatures: config.numClasses)
+        rng = RandomGenerator(seed: 0)
+    }
+
+    public var batchNorms: [BatchNorm2d] { [stemBN] + blocks.flatMap { $0.flatMap(\.batchNorms) } }
+
+    /// PyTorch's default initialisation: conv and linear weights Kaiming-uniform with a = √5, which is
+    /// U(±1/√fan_in); linear bias U(±1/√fan_in); BatchNorm γ = 1, β = 0. Deterministic in `seed`.
+    public func initialize(seed: UInt64) {
+        var generator = RandomGenerator(seed: seed)
+        for e in arena.entries where e.kind == .parameter {
+            let p = arena.pointer(e.name)
+            if e.name.hasSuffix(".weight") && e.shape.count >= 2 {
+                let bound = 1 / Float(e.shape.dropFirst().reduce(1, *)).squareRoot()
+                for i in 0..<e.count { p[i] = (2 * generator.nextFloat() - 1) * bound }
+            } else if e.name == "fc.bias" {
+                let bound = 1 / Float(fc.inFeatures).squareRoot()
+                for i in 0..<e.count { p[i] = (2 * generator.nextFloat() - 1) * bound }
+            }
+        }
+        for bn in batchNorms { bn.resetToDefaults() }
+        rng = RandomGenerator(seed: seed ^ 0xD50F_D50F)
+    }
+
+    /// x is (N, 1, mels, frames) → logits (N, classes), valid until the next forward. `observe` receives the
+    /// reference's feature maps: "conv1", "layerS.blockB.conv", "layerS.blockB.relu", "layerS".
+    public func forward(_ x: Tensor, training: Bool, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[1] == config.inChannels, "AudioCNN: input \(x.shape)")
+        input = x
+        stem.forward(x, into: stemOut)
+        stemBN.forward(stemOut, output: stemAct, training: training, relu: true)
+        pool.forward(stemAct, into: pooled)
+        observe?("conv1", pooled)
+        var h = pooled
+        for (s, stage) in blocks.enumerated() {
+            for (b, block) in stage.enumerated() {
+                h = block.forward(h, training: training, observe: observe.map { o in { o("layer\(s + 1).block\(b).\($0)", $1) } })
+            }
+            observe?("layer\(s + 1)", h)
+        }
+        GlobalAveragePool.forward(h, into: features)
+        dropout.forward(features, into: dropped, training: training, rng: &rng)
+        fc.forward(dropped, into: logits)
+        return logits
+    }
+
+    /// Accumulates every parameter's gradient from ∂L/∂logits (N, classes), after a training forward.
+    public func backward(logitsGradient: Tensor) {
+        fc.backward(input: dropped, outputGradient: logitsGradient, inputGradient: gradA)
+        dropout.backward(outputGradient: gradA, inputGradient: gradA)
+        let last = blocks.last!.last!
+        GlobalAveragePool.backward(outputGradient: gradA, inputShape: last.out.shape, inputGradient: gradB)
+        var dOut = gradB, dIn = gradA
+        for (s, stage) in blocks.enumerated().reversed() {
+            for b in stage.indices.reversed() {
+                let blockInput = b > 0 ? stage[b - 1].out : (s > 0 ? blocks[s - 1].last!.out : pooled)
+                stage[b].backward(input: blockInput, outputGradient: dOut, inputGradient: dIn, scratch: scratch)
+                swap(&dOut, &dIn)
+            }
+        }
+        pool.backward(outputGradient: dOut, inputShape: stemAct.shape, inputGradient: gradStem)
+        stemBN.backward(outputGradient: gradStem, output: stemAct, normalized: stemOut, relu: true, inputGradient: gradStem)
+        stem.backward(input: input, outputGradient: gradStem, inputGradient: nil)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+
+/// What a model file says about itself beyond its weights: enough to rebuild the network, name its
+/// outputs and reproduce the front end it was trained with.
+public struct ModelMetadata: Equatable, Sendable {
+    public var architecture: AudioCNNConfig
+    public var classes: [String]
+    /// The front end's settings as JSON (sample rate, FFT, mel bands, clip length).
+    public var frontend: String
+    /// Anything else recorded (training run, version).
+    public var extra: [String: String]
+
+    public init(architecture: AudioCNNConfig, classes: [String], frontend: String, extra: [String: String] = [:]) {
+        self.architecture = architecture
+        self.classes = classes
+        self.frontend = frontend
+        self.extra = extra
+    }
+}
+
+/// Model files are safetensors whose tensors are the PyTorch state_dict (F32; counters I64) and whose
+/// metadata holds `format`, `architecture`, `classes` and `frontend` as JSON strings. Checkpoints add
+/// training state under the reserved `__checkpoint__.` prefix, which plain loading ignores.
+public enum ModelFile {
+    public static let format = "audiospecnet-model"
+    public static let checkpointPrefix = "__checkpoint__."
+
+    public static func writer(model: AudioCNN, metadata: ModelMetadata) -> SafetensorsWriter {
+        var meta = metadata.extra
+        meta["format"] = format
+        meta["format_version"] = "1"
+        meta["tool_version"] = audioSpecNetVersion
+        meta["architecture"] = jsonString(metadata.architecture)
+        meta["classes"] = jsonString(metadata.classes)
+        meta["frontend"] = metadata.frontend
+        var writer = SafetensorsWriter(metadata: meta)
+        let arena = model.arena
+        for e in arena.entries {
+            if e.kind == .counter {
+                writer.add(e.name, shape: [], int64s: [arena.counters[e.offset]])
+            } else {
+                writer.add(e.name, shape: e.shape, floats: UnsafeBufferPointer(start: arena.pointer(e.name), count: e.count))
+            }
+        }
+        return writer
+    }
+
+    public static func save(model: AudioCNN, metadata: ModelMetadata, to path: String) throws {
+        try writer(model: model, metadata: metadata).write(to: path)
+    }
+
+    /// Reads the file, rebuilds the architecture it names (or infers it from the tensor shapes of a file
+    /// without metadata) and loads every tensor, checking names, shapes and dtypes.
+    public static func load(path: String, allowingExtraTensors: Bool = false) throws -> (model: AudioCNN, metadata: ModelMetadata, file: SafetensorsFile) {
+        let file = try SafetensorsFile(path: path)
+        let metadata = try readMetadata(file)
+        let model = try AudioCNN(config: metadata.architecture)
+        try loadWeights(into: model, from: file, allowingExtraTensors: allowingExtraTensors)
+        return (model, metadata, file)
+    }
+
+    public static func readMetadata(_ file: SafetensorsFile) throws -> ModelMetadata {
+        func bad(_ reason: String) -> AudioSpecNetError { .format(path: file.path, reason: reason) }
+        if let f = file.metadata["format"], f != format { throw bad("not an AudioSpecNet model (format \"\(f)\")") }
+        var architecture: AudioCNNConfig
+        if let text = file.metadata["architecture"] {
+            guard let a = try? JSONDecoder().decode(AudioCNNConfig.self, from: Data(text.utf8)) else {
+                throw bad("metadata \"architecture\" is not a valid architecture: \(text)")
+            }
+            architecture = a
+        } else {
+            architecture = try inferArchitecture(file)
+        }
+        try architecture.validate()
+        var classes: [String]
+        if let text = file.metadata["classes"] {
+            guard let c = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { throw bad("metadata \"classes\" is not a list of names") }
+            classes = c
+        } else {
+            classes = (0..<architecture.numClasses).map { "class_\($0)" }
+        }
+        guard classes.count == architecture.numClasses else {
+            throw bad("lists \(classes.count) class names for a network with \(architecture.numClasses) outputs")
+        }
+        let extra = file.metadata.filter { !["format", "architecture", "classes", "frontend"].contains($0.key) }
+        return ModelMetadata(architecture: architecture, classes: classes, frontend: file.metadata["frontend"] ?? "", extra: extra)
+    }
+
+    /// Width, block counts and classes from a bare state_dict's shapes (a PyTorch file without metadata).
+    static func inferArchitecture(_ file: SafetensorsFile) throws -> AudioCNNConfig {
+        guard let stem = try? file.shape("conv1.0.weight"), stem.count == 4, let fc = try? file.shape("fc.weight"), fc.count == 2 else {
+            throw AudioSpecNetError.format(path: file.path, reason: "not an AudioCNN state_dict (no conv1.0.weight / fc.weight)")
+        }
+        var blocks: [Int] = []
+        while true {
+            let s = blocks.count + 1
+            var count = 0
+            while file.entries["layer\(s).\(count).conv1.weight"] != nil { count += 1 }
+            if count == 0 { break }
+            blocks.append(count)
+        }
+        return AudioCNNConfig(width: stem[0], blocks: blocks, numClasses: fc[0], inChannels: stem[1])
+    }
+
+    /// Copies every state_dict tensor of `file` into the model, after checking that the file has exactly
+    /// the model's names with the right shapes and dtypes; the error lists every mismatch.
+    /// `allowingExtraTensors` lets a fixture or bundle carry other tensors beside the state_dict.
+    public static func loadWeights(into model: AudioCNN, from file: SafetensorsFile, allowingExtraTensors: Bool = false) throws {
+        let arena = model.arena
+        var problems: [String] = []
+        let expected = Set(arena.entries.map(\.name))
+        let missing = arena.entries.map(\.name).filter { file.entries[$0] == nil }
+        if !missing.isEmpty { problems.append("missing \(list(missing))") }
+        let unexpected = file.names.filter { !expected.contains($0) && !$0.hasPrefix(checkpointPrefix) }
+        if !unexpected.isEmpty && !allowingExtraTensors { problems.append("unexpected \(list(unexpected))") }
+        for e in arena.entries {
+            guard let f = file.entries[e.name] else { continue }
+            if e.kind == .counter {
+                if f.count != 1 || (f.dtype != .i64 && f.dtype != .f32) { problems.append("\(e.name) should be one I64 value, is \(f.dtype.rawValue) \(f.shape)") }
+            } else if f.shape != e.shape {
+                problems.append("\(e.name) has shape \(f.shape), the model needs \(e.shape)")
+            } else if f.dtype != .f32 && f.dtype != .f64 && f.dtype != .f16 {
+                problems.append("\(e.name) has dtype \(f.dtype.rawValue), expected F32")
+            }
+        }
+        guard problems.isEmpty else {
+            throw AudioSpecNetError.format(path: file.path, reason: "does not match the model: " + problems.joined(separator: "; "))
+        }
+        for e in arena.entries {
+            if e.kind == .counter {
+                arena.counters[e.offset] = Int64(try file.doubles(e.name)[0])
+            } else {
+                let values = try file.floats(e.name)
+                guard values.allSatisfy(\.isFinite) else {
+                    throw AudioSpecNetError.format(path: file.path, reason: "tensor \(e.name) contains NaN or infinite values")
+                }
+                arena.pointer(e.name).update(from: values, count: e.count)
+            }
+        }
+    }
+
+    private static func list(_ names: [String]) -> String {
+        names.count <= 4 ? names.joined(separator: ", ") : names.prefix(4).joined(separator: ", ") + " and \(names.count - 4) more"
+    }
+}
+
+func jsonString<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "null"
+}

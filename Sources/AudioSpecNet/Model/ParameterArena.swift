@@ -1,0 +1,82 @@
+import Foundation
+
+/// Every learnable value of a model in one allocation, and their gradients in a second of the same layout
+/// (llm.c's `malloc_and_point_parameters`): zeroing grads, the AdamW update and checkpointing are each one
+/// loop. Running statistics live in a separate buffer arena (they are state, not parameters: the
+/// optimizer must not touch them), and BatchNorm's `num_batches_tracked` counters in an Int64 array.
+/// Entries keep PyTorch `state_dict` order and names, so files move between the two unchanged.
+public final class ParameterArena {
+    public enum Kind: String, Sendable { case parameter, buffer, counter }
+
+    public struct Entry: Sendable {
+        public let name: String
+        public let shape: [Int]
+        public let kind: Kind
+        /// Offset into the arena of its kind (`parameters`, `buffers` or `counters`).
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let entries: [Entry]
+    public let parameterCount: Int
+    public let bufferCount: Int
+    public let parameters: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
+    public let buffers: UnsafeMutablePointer<Float>
+    public var counters: [Int64]
+    private let index: [String: Int]
+
+    public init(spec: [(name: String, shape: [Int], kind: Kind)]) {
+        var entries: [Entry] = []
+        var sizes: [Kind: Int] = [.parameter: 0, .buffer: 0, .counter: 0]
+        for s in spec {
+            let count = s.kind == .counter ? 1 : s.shape.reduce(1, *)
+            entries.append(Entry(name: s.name, shape: s.shape, kind: s.kind, offset: sizes[s.kind]!))
+            sizes[s.kind]! += count
+        }
+        self.entries = entries
+        parameterCount = sizes[.parameter]!
+        bufferCount = sizes[.buffer]!
+        parameters = .allocate(capacity: max(1, parameterCount))
+        parameters.initialize(repeating: 0, count: max(1, parameterCount))
+        gradients = .allocate(capacity: max(1, parameterCount))
+        gradients.initialize(repeating: 0, count: max(1, parameterCount))
+        buffers = .allocate(capacity: max(1, bufferCount))
+        buffers.initialize(repeating: 0, count: max(1, bufferCount))
+        counters = Array(repeating: 0, count: sizes[.counter]!)
+        index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
+    }
+
+    deinit {
+        parameters.deallocate()
+        gradients.deallocate()
+        buffers.deallocate()
+    }
+
+    public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
+
+    /// The storage of a parameter or buffer, by state_dict name. Layers bind to these once at construction.
+    public func pointer(_ name: String) -> UnsafeMutablePointer<Float> {
+        guard let e = entry(name), e.kind != .counter else { preconditionFailure("ParameterArena: no tensor \(name)") }
+        return (e.kind == .parameter ? parameters : buffers) + e.offset
+    }
+
+    public func gradient(_ name: String) -> UnsafeMutablePointer<Float> {
+        guard let e = entry(name), e.kind == .parameter else { preconditionFailure("ParameterArena: no parameter \(name)") }
+        return gradients + e.offset
+    }
+
+    public func counterIndex(_ name: String) -> Int {
+        guard let e = entry(name), e.kind == .counter else { preconditionFailure("ParameterArena: no counter \(name)") }
+        return e.offset
+    }
+
+    public func zeroGradients() { gradients.update(repeating: 0, count: parameterCount) }
+
+    /// The values of one entry as Float (a counter reads as its Int64 value).
+    public func values(_ name: String) -> [Float] {
+        guard let e = entry(name) else { return [] }
+        if e.kind == .counter { return [Float(counters[e.offset])] }
+        return Array(UnsafeBufferPointer(start: pointer(name), count: e.count))
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import AudioSpecNet
+import Foundation
+
+struct BenchNetworkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "network",
+        abstract: "Time a training step and inference of the recipe network, side by side with PyTorch.",
+        discussion: """
+        Runs the Swift network (forward + backward + AdamW at --batch-size, inference at batch 1 and at \
+        --batch-size), then Scripts/bench_network_pytorch.py with the same threads when python3 and torch are \
+        available, and prints both with ratios. --json prints the Swift side as one JSON object.
+        """)
+
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Option(name: .customLong("batch-size"), help: "Training batch size.") var batchSize = 32
+    @Option(help: "Timed training steps.") var steps = 3
+    @Option(help: "Network width (64 is the recipe).") var width = 64
+    @Flag(help: "Print the Swift result as one JSON object on stdout; skip PyTorch.") var json = false
+    @Flag(name: .customLong("no-pytorch"), help: "Do not run the PyTorch side.") var noPyTorch = false
+    @Flag(name: .customLong("layers"), help: "Print where the training step's time goes.") var showLayers = false
+
+    func run() throws {
+        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        Runtime.configureThreads(threads)
+        var bench = NetworkBenchmark()
+        bench.batch = batchSize
+        bench.steps = steps
+        bench.config.width = width
+        let result = try bench.run { FileHandleOutput.progress($0) }
+        FileHandleOutput.progress(nil)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            return
+        }
+        var pytorch: [String: Any]? = nil
+        if !noPyTorch {
+            FileHandleOutput.standardError("running PyTorch on the same machine (Scripts/bench_network_pytorch.py)…")
+            pytorch = PythonBenchmark.run(script: "Scripts/bench_network_pytorch.py",
+                                          arguments: ["--json", "--threads", "\(threads)", "--batch", "\(batchSize)", "--steps", "\(steps)", "--width", "\(width)"])
+        }
+        print(NetworkBenchmarkReport(swift: result, pytorch: pytorch).table(showLayers: showLayers))
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Runs one of the repository's PyTorch benchmark scripts so that both sides are measured on the same
+/// machine in the same run. Returns its JSON output, or nil (with a note on stderr) when python3, torch
+/// or the script is not available.
+enum PythonBenchmark {
+    static func scriptPath(_ relative: String) -> String? {
+        let fm = FileManager.default
+        var candidates = [fm.currentDirectoryPath + "/" + relative]
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent(relative).path)
+            dir = dir.deletingLastPathComponent()
+        }
+        return candidates.first { fm.fileExists(atPath: $0) }
+    }
+
+    static func run(script relative: String, arguments: [String]) -> [String: Any]? {
+        guard let script = scriptPath(relative) else {
+            FileHandleOutput.standardError("PyTorch side skipped: \(relative) not found (run from the repository)")
+            return nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.standardError
+        do { try process.run() } catch {
+            FileHandleOutput.standardError("PyTorch side skipped: cannot run python3 (\(error))")
+            return nil
+        }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else {
+            FileHandleOutput.standardError("PyTorch side skipped: \(relative) failed (exit \(process.terminationStatus); is torch installed?)")
+            return nil
+        }
+        return json
+    }
+}
