@@ -227,16 +227,7 @@ public final class InferenceRunner {
         return capture
     }
 
-    /// The mean over channels of the first item of an NCHW tensor: [H, W].
-    static func channelMean(name: String, _ t: Tensor) -> FeatureCapture.Map {
-        let c = t.shape[1], h = t.shape[2], w = t.shape[3], plane = h * w
-        var sums = [Double](repeating: 0, count: plane)
-        for ch in 0..<c {
-            let p = t.data + ch * plane
-            for i in 0..<plane { sums[i] += Double(p[i]) }
-        }
-        return .init(name: name, height: h, width: w, values: sums.map { finite(Float($0 / Double(c))) })
-    }
+    static func channelMean(name: String, _ t: Tensor) -> FeatureCapture.Map { FeatureMapStatistics.channelMean(t, name: name) }
 
     /// One line: the library's errors already name the file; anything else gets the path prepended.
     static func describe(_ error: Error, path: String) -> String {
@@ -286,5 +277,19 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         if items.isEmpty { return nil }
         condition.broadcast()
         return items.removeFirst()
+    }
+}
+
+/// Reductions of feature maps for display.
+public enum FeatureMapStatistics {
+    /// The mean over channels of the first item of an NCHW tensor: [H, W], non-finite values made finite.
+    public static func channelMean(_ t: Tensor, name: String = "") -> FeatureCapture.Map {
+        let c = t.shape[1], h = t.shape[2], w = t.shape[3], plane = h * w
+        var sums = [Double](repeating: 0, count: plane)
+        for ch in 0..<c {
+            let p = t.data + ch * plane
+            for i in 0..<plane { sums[i] += Double(finite(p[i])) }
+        }
+        return .init(name: name, height: h, width: w, values: sums.map { finite(Float($0 / Double(c))) })
     }
 }
