@@ -81,10 +81,11 @@ final class InferCommandTests: XCTestCase {
         try FileManager.default.copyItem(atPath: S.clip(0), toPath: scratch + "/a/dog.flac")
         try FileManager.default.copyItem(atPath: S.clip(1), toPath: nested + "/rooster.flac")
         try Data("not audio".utf8).write(to: URL(fileURLWithPath: scratch + "/a/notes.txt"))  // not an audio extension: skipped
+        try FileManager.default.createSymbolicLink(atPath: nested + "/linked-siren.flac", withDestinationPath: S.clip(3))  // links are followed
 
         let dir = try CLI.run(["infer", "--model", S.pytorchModel, "--json", scratch + "/a"])
         XCTAssertEqual(dir.status, 0, "\(dir)")
-        XCTAssertEqual(S.jsonLines(dir.stdout).map { $0["file"] as? String }, [scratch + "/a/b/rooster.flac", scratch + "/a/dog.flac"])
+        XCTAssertEqual(S.jsonLines(dir.stdout).map { $0["file"] as? String }, [scratch + "/a/b/linked-siren.flac", scratch + "/a/b/rooster.flac", scratch + "/a/dog.flac"])
 
         let piped = try S.run(["infer", "--model", S.pytorchModel, "--json", "-"], stdin: "\(S.clip(2))\n\n\(S.clip(3))\n")
         XCTAssertEqual(piped.status, 0, piped.stderr)

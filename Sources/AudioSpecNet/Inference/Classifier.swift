@@ -111,3 +111,4 @@ public func finite(_ x: Float) -> Float {
     if x.isNaN { return 0 }
     return x > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
 }
+

@@ -8,9 +8,10 @@ public struct InferenceOptions: Sendable {
     public var hopSeconds: Double?
     /// Capture what the reference web service returns (feature maps, spectrogram, waveform).
     public var features = false
-    /// Decode the next file on another thread while the network classifies (measured faster; see README).
-    public var pipelined = true
-    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = true) {
+    /// Run the front end on its own thread while the network classifies. Measured slower on 2 cores (the
+    /// front end's sgemm and the network's multi-threaded BLAS contend), so off by default; see README.
+    public var pipelined = false
+    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = false) {
         self.windowSeconds = windowSeconds
         self.hopSeconds = hopSeconds
         self.features = features
@@ -64,9 +65,10 @@ public struct FileResult: Sendable {
     }
 }
 
-/// Classifies a list of files in order. With `pipelined`, a front-end thread decodes, resamples and computes
-/// log-mels (of the next file, or of a long file's next windows) while this thread runs the network, batching
-/// windows across files; the queue between them holds a few batches, so memory stays bounded for any length.
+/// Classifies a list of files in order, batching windows across files (up to `classifier.maxBatch`), holding
+/// at most one batch of windows at a time, so memory stays bounded for any number and length of files. By
+/// default one thread alternates front end and network (each parallel inside); with `pipelined`, a front-end
+/// thread decodes, resamples and computes log-mels of the next files while this thread runs the network.
 public final class InferenceRunner {
     public let classifier: Classifier
     public let options: InferenceOptions
@@ -131,7 +133,21 @@ public final class InferenceRunner {
                 consume(batch)
             }
         } else {
-            for i in paths.indices { produce(file: i, path: paths[i]) { consume([$0]) } }
+            // One thread: front end for files until a batch of windows is full, then the network on it.
+            var batch: [Piece] = []
+            var windows = 0
+            for i in paths.indices {
+                produce(file: i, path: paths[i]) { piece in
+                    batch.append(piece)
+                    windows += piece.spectrograms.count
+                    if windows >= classifier.maxBatch {
+                        consume(batch)
+                        batch = []
+                        windows = 0
+                    }
+                }
+            }
+            if !batch.isEmpty { consume(batch) }
         }
     }
 
