@@ -152,6 +152,24 @@ final class InferCommandTests: XCTestCase {
         XCTAssertEqual((o["png"] as? [String: String])?.count, 38)
     }
 
+    /// A model trained with another front end (16 kHz, 64 mels up to 8 kHz, 4-s clips) is fed exactly that.
+    func testModelFrontEndDrivesInference() throws {
+        let config = AudioCNNConfig(width: 4, blocks: [1, 1], numClasses: 3)
+        let model = try AudioCNN(config: config, seed: 3)
+        let frontEnd = FrontEndConfig(sampleRate: 16_000, nFFT: 512, hopLength: 256, nMels: 64, fMin: 0, fMax: 8_000, clipSeconds: 4)
+        let path = scratch + "/sixteen.safetensors"
+        try ModelFile.save(model: model, metadata: ModelMetadata(architecture: config, classes: ["a", "b", "c"],
+                                                                 frontend: String(decoding: try JSONEncoder().encode(frontEnd), as: UTF8.self)), to: path)
+        let r = try CLI.run(["infer", "--model", path, "--features", S.clip44k])
+        XCTAssertEqual(r.status, 0, "\(r)")
+        guard let o = S.jsonLines(r.stdout).first else { return XCTFail("no output") }
+        XCTAssertEqual((o["input_spectrogram"] as? [String: Any])?["shape"] as? [Int], [64, 16_000 * 4 / 256 + 1])
+        XCTAssertEqual((o["waveform"] as? [String: Any])?["sample_rate"] as? Int, 16_000)
+        XCTAssertEqual(o["window"] as? Double, 4)
+        XCTAssertEqual((o["windows"] as? [Any])?.count, 2)  // 5 s in 4-s windows every 2 s: 0, 2 (reaches 6 ≥ 5)
+        XCTAssertEqual((o["visualization"] as? [String: Any])?.count, 1 + 2 * 2 + 2)
+    }
+
     /// Bad input: one line on stderr, the right exit status, never a crash or a hang.
     func testBadInput() throws {
         func oneLine(_ r: CLI.Result, status: Int32, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
