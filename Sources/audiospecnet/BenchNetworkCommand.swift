@@ -39,7 +39,7 @@ struct BenchNetworkCommand: ParsableCommand {
         if !noPyTorch {
             FileHandleOutput.standardError("running PyTorch on the same machine (Scripts/bench_network_pytorch.py)…")
             pytorch = PythonBenchmark.run(script: "Scripts/bench_network_pytorch.py",
-                                          arguments: ["--json", "--threads", "\(threads)", "--batch-size", "\(batchSize)", "--steps", "\(steps)", "--width", "\(width)"])
+                                          arguments: ["--json", "--threads", "\(threads)", "--batch", "\(batchSize)", "--steps", "\(steps)", "--width", "\(width)"])
         }
         print(NetworkBenchmarkReport(swift: result, pytorch: pytorch).table(showLayers: showLayers))
     }

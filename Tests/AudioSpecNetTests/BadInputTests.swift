@@ -31,7 +31,7 @@ final class BadInputTests: XCTestCase {
     func testDirectory() throws { try expectFailure(dir, reason: "is a directory") }
 
     func testEmptyFile() throws {
-        FileManager.default.createFile(atPath: dir + "/empty.wav", contents: Data())
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/empty.wav", contents: Data()))
         try expectFailure(dir + "/empty.wav", reason: "empty")
     }
 
@@ -42,12 +42,12 @@ final class BadInputTests: XCTestCase {
 
     func testTruncatedWavHeader() throws {
         let full = WAV.pcm16(samples: [Int16](repeating: 1000, count: 100), sampleRate: 16_000)
-        FileManager.default.createFile(atPath: dir + "/truncated.wav", contents: Data(full.prefix(30)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/truncated.wav", contents: Data(full.prefix(30))))
         try expectFailure(dir + "/truncated.wav", reason: "not a readable audio file")
     }
 
     func testWavWithZeroFrames() throws {
-        FileManager.default.createFile(atPath: dir + "/zero.wav", contents: Data(WAV.pcm16(samples: [], sampleRate: 16_000)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/zero.wav", contents: Data(WAV.pcm16(samples: [], sampleRate: 16_000))))
         try expectFailure(dir + "/zero.wav", reason: "no audio")
     }
 
@@ -56,7 +56,7 @@ final class BadInputTests: XCTestCase {
             var samples = [Float](repeating: 0.1, count: 1000)
             samples[700] = bad
             let path = dir + "/\(label).wav"
-            FileManager.default.createFile(atPath: path, contents: Data(WAV.float32(samples: samples, sampleRate: 22_050)))
+            XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(WAV.float32(samples: samples, sampleRate: 22_050))))
             let message = try expectFailure(path, reason: "NaN or infinite")
             XCTAssertTrue(message.contains("frame 700"), message)
         }
@@ -75,7 +75,7 @@ final class BadInputTests: XCTestCase {
     func testPermissionDenied() throws {
         try XCTSkipIf(geteuid() == 0, "running as root, which can read a mode-000 file; the FIFO and device cases cover unreadable input here")
         let path = dir + "/locked.wav"
-        FileManager.default.createFile(atPath: path, contents: Data(WAV.pcm16(samples: [1, 2, 3], sampleRate: 16_000)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(WAV.pcm16(samples: [1, 2, 3], sampleRate: 16_000))))
         chmod(path, 0)
         try expectFailure(path, reason: "permission denied")
     }
