@@ -116,6 +116,10 @@ public final class InferenceRunner {
             }
         }
         if options.pipelined && paths.count > 0 {
+            // The front-end thread has a core of its own; the network's kernels split over the rest.
+            let savedThreads = Parallel.threads
+            Parallel.threads = max(1, savedThreads - 1)
+            defer { Parallel.threads = savedThreads }
             let queue = BoundedQueue<Piece>(capacity: 3)
             let producer = Thread { [self] in
                 for i in paths.indices { produce(file: i, path: paths[i]) { queue.push($0) } }
