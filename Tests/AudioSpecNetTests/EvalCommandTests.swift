@@ -164,6 +164,19 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertEqual(S.jsonLines(fromCSV.stdout).first?["total"] as? Int, 2)
     }
 
+    /// The test fold is found as `test_fold` metadata or inside the trainer's `training_options` JSON.
+    func testRecordedTestFold() {
+        func folds(_ extra: [String: String]) -> [Int]? {
+            EvalDataset.recordedTestFolds(S.metadata(config: AudioCNNConfig(), classes: [], extra: extra))
+        }
+        XCTAssertEqual(folds(["test_fold": "5"]), [5])
+        XCTAssertEqual(folds(["test_folds": "[5, 4]"]), [4, 5])
+        XCTAssertEqual(folds(["training_options": "{\"data\":\"esc\",\"test_fold\":3,\"train_folds\":[1,2]}"]), [3])
+        XCTAssertNil(folds(["notes": "none"]))
+        XCTAssertEqual(EvalDataset.parseFolds("4,5"), [4, 5])
+        XCTAssertNil(EvalDataset.parseFolds("four"))
+    }
+
     func testBadInput() throws {
         func oneLine(_ r: CLI.Result, contains text: String, file: StaticString = #filePath, line: UInt = #line) {
             XCTAssertEqual(r.status, 2, "\(r)", file: file, line: line)
