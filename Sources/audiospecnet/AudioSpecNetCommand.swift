@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import AudioSpecNet
 
 @main
@@ -9,6 +10,21 @@ struct AudioSpecNetCommand: ParsableCommand {
         version: audioSpecNetVersion,
         subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, SpectrogramCommand.self, BenchCommand.self]
     )
+
+    /// ArgumentParser exits 64 for a command line it cannot parse; this tool's contract is 2 for every error
+    /// that stops a command before it does anything (so `eval --min-accuracy` gates read 0/1/2 only).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandleOutput.standardError(fullMessage(for: error))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// A subcommand whose issue has not landed yet says so and exits 2, rather than pretending to work.

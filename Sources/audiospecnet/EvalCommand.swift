@@ -21,7 +21,7 @@ struct EvalCommand: ParsableCommand {
         Exit status: 0 when accuracy ≥ --min-accuracy (or, without it, when every clip was scored); 1 when \
         accuracy is below --min-accuracy (a line says by how much), or without it when some clips failed or had \
         unknown labels; 2 on any error that stops the evaluation (missing or bad model, no data, bad options). \
-        (A command line that does not parse exits 64, as for every subcommand.)
+        (A command line that does not parse exits 2, as for every subcommand.)
         """)
 
     @Option(name: .long, help: ArgumentHelp("The model file.", valueName: "FILE"))

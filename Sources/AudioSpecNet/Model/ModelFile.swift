@@ -130,11 +130,11 @@ public enum ModelFile {
             if e.kind == .counter {
                 arena.counters[e.offset] = Int64(try file.doubles(e.name)[0])
             } else {
-                let values = try file.floats(e.name)
-                guard values.allSatisfy(\.isFinite) else {
+                let destination = arena.pointer(e.name)
+                try file.copyFloats(e.name, into: destination)
+                for i in 0..<e.count where !destination[i].isFinite {
                     throw AudioSpecNetError.format(path: file.path, reason: "tensor \(e.name) contains NaN or infinite values")
                 }
-                arena.pointer(e.name).update(from: values, count: e.count)
             }
         }
     }

@@ -37,20 +37,26 @@ public final class ParameterArena {
         self.entries = entries
         parameterCount = sizes[.parameter]!
         bufferCount = sizes[.buffer]!
-        parameters = .allocate(capacity: max(1, parameterCount))
-        parameters.initialize(repeating: 0, count: max(1, parameterCount))
-        gradients = .allocate(capacity: max(1, parameterCount))
-        gradients.initialize(repeating: 0, count: max(1, parameterCount))
-        buffers = .allocate(capacity: max(1, bufferCount))
-        buffers.initialize(repeating: 0, count: max(1, bufferCount))
+        // calloc: the kernel hands out zero pages lazily, so an inference process never touches (or pays
+        // for) the 85 MB of gradients it does not use.
+        parameters = ParameterArena.zeroed(parameterCount)
+        gradients = ParameterArena.zeroed(parameterCount)
+        buffers = ParameterArena.zeroed(bufferCount)
         counters = Array(repeating: 0, count: sizes[.counter]!)
         index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
     }
 
     deinit {
-        parameters.deallocate()
-        gradients.deallocate()
-        buffers.deallocate()
+        free(parameters)
+        free(gradients)
+        free(buffers)
+    }
+
+    private static func zeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+        guard let raw = calloc(max(1, count), MemoryLayout<Float>.stride) else {
+            fatalError("ParameterArena: out of memory allocating \(count) floats")
+        }
+        return raw.bindMemory(to: Float.self, capacity: max(1, count))
     }
 
     public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }

@@ -32,14 +32,7 @@ public struct SafetensorsFile: Sendable {
     private let dataStart: Int
 
     public init(path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                throw AudioSpecNetError.file(path: path, reason: isDirectory.boolValue ? "is a directory" : "cannot read (permission denied?)")
-            }
-            throw AudioSpecNetError.file(path: path, reason: "no such file")
-        }
-        try self.init(bytes: [UInt8](data), path: path)
+        try self.init(bytes: try readWholeFile(path), path: path)
     }
 
     public init(bytes: [UInt8], path: String = "<memory>") throws {
@@ -120,6 +113,19 @@ public struct SafetensorsFile: Sendable {
             }
         }
         return try doubles(name).map { Float($0) }
+    }
+
+    /// Copies an F32 tensor straight into `destination` (no intermediate array: model loading copies
+    /// 85 MB once, not twice); other dtypes are converted.
+    public func copyFloats(_ name: String, into destination: UnsafeMutablePointer<Float>) throws {
+        let e = try entry(name)
+        if e.dtype == .f32 {
+            bytes.withUnsafeBytes { raw in
+                UnsafeMutableRawPointer(destination).copyMemory(from: raw.baseAddress! + dataStart + e.range.lowerBound, byteCount: e.range.count)
+            }
+        } else {
+            destination.update(from: try floats(name), count: e.count)
+        }
     }
 
     /// The tensor converted to Double; fixtures computed in float64 keep their precision this way.
@@ -207,4 +213,32 @@ func float16ToFloat(_ h: UInt16) -> Float {
     }
     if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
     return Float(bitPattern: sign | UInt32(exponent + 112) << 23 | (mantissa << 13))
+}
+
+/// The whole file in one read into one array; errors name the file and say why in words.
+func readWholeFile(_ path: String) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else {
+        let reason = errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : errnoText()
+        throw AudioSpecNetError.file(path: path, reason: reason)
+    }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw AudioSpecNetError.file(path: path, reason: errnoText()) }
+    if (info.st_mode & S_IFMT) == S_IFDIR { throw AudioSpecNetError.file(path: path, reason: "is a directory") }
+    guard (info.st_mode & S_IFMT) == S_IFREG else { throw AudioSpecNetError.file(path: path, reason: "not a regular file") }
+    let size = Int(info.st_size)
+    var failure: String?
+    let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+        var done = 0
+        while done < size {
+            let n = read(fd, buffer.baseAddress! + done, size - done)
+            if n < 0 { if errno == EINTR { continue }; failure = errnoText(); break }
+            if n == 0 { break }
+            done += n
+        }
+        initialized = done
+    }
+    if let failure { throw AudioSpecNetError.file(path: path, reason: "cannot read (\(failure))") }
+    return bytes
 }
