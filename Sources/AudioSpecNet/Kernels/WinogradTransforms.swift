@@ -86,41 +86,39 @@ enum WinogradF2: WinogradTile {
 /// each other, while ½ and −2 spread the magnitudes (with 0, ±1, ±½, ∞ being the mirror image of ±2, it
 /// is no better). The error left is about 2–5× F(2×2)'s (measured in ConvolutionWinogradTests).
 ///
-/// Rows of Bᵀ are scaled by 2 where that makes them integer, the inverse scale going into G, so Bᵀ and
-/// Aᵀ hold only small integers and powers of two; G's thirds and fifteenths are applied in Float64 and
-/// rounded once (`filterMatrix`). With points p₀…p₄ and ∞:
+/// Aᵀ and Bᵀ hold only halves and small powers of two, so they cost no more than the textbook ones; G's
+/// thirds and fifteenths are applied in Float64 and rounded once (`filterMatrix`). With points p₀…p₄, ∞:
 ///
-///          ⎡1 1  1  1   1  0⎤         ⎡ 1/2     0      0  ⎤         ⎡2 −3 −4  3  2  0⎤
-///     Aᵀ = ⎢0 1 −1 1/2 −2  0⎥     G = ⎢ 1/6    1/6    1/6 ⎥    Bᵀ = ⎢0 −2  1  5  2  0⎥
-///          ⎢0 1  1 1/4  4  0⎥         ⎢−1/6    1/6   −1/6 ⎥         ⎢0  2 −5  1  2  0⎥
-///          ⎣0 1 −1 1/8 −8  1⎦         ⎢−16/15 −8/15 −4/15 ⎥         ⎢0 −2 −1  2  1  0⎥
-///                                     ⎢ 1/30  −1/15  2/15 ⎥         ⎢0  1 −2 −1  2  0⎥
-///                                     ⎣  0      0     1/2 ⎦         ⎣0  2 −3 −4  3  2⎦
+///          ⎡1 1  1  1   1  0⎤         ⎡  1      0      0  ⎤         ⎡1 −3/2  −2   3/2  1   0⎤
+///     Aᵀ = ⎢0 1 −1 1/2 −2  0⎥     G = ⎢ 1/3    1/3    1/3 ⎥    Bᵀ = ⎢0  −1  1/2  5/2  1   0⎥
+///          ⎢0 1  1 1/4  4  0⎥         ⎢−1/3    1/3   −1/3 ⎥         ⎢0   1  −5/2 1/2  1   0⎥
+///          ⎣0 1 −1 1/8 −8  1⎦         ⎢−16/15 −8/15 −4/15 ⎥         ⎢0  −2  −1    2   1   0⎥
+///                                     ⎢ 1/15  −2/15  4/15 ⎥         ⎢0  1/2 −1  −1/2  1   0⎥
+///                                     ⎣  0      0      1  ⎦         ⎣0   1  −3/2 −2  3/2  1⎦
 ///
 /// (derived as Aᵀ[i][j] = pⱼⁱ, G[j] = (1, pⱼ, pⱼ²)/Πₖ≠ⱼ(pⱼ − pₖ), Bᵀ the unique solution of
-/// Σⱼ Aᵀ[i][j]·G[j][k]·Bᵀ[j][l] = [l = i + k], then rescaled; ConvolutionWinogradTests checks the
-/// result against the Float64 direct convolution).
+/// Σⱼ Aᵀ[i][j]·G[j][k]·Bᵀ[j][l] = [l = i + k]; ConvolutionWinogradTests checks the result against the
+/// Float64 direct convolution).
 enum WinogradF4: WinogradTile {
     static var m: Int { 4 }
     static var alpha: Int { 6 }
     static var gMatrix: [Double] {
-        [0.5, 0, 0, 1.0 / 6, 1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-         -16.0 / 15, -8.0 / 15, -4.0 / 15, 1.0 / 30, -1.0 / 15, 2.0 / 15, 0, 0, 0.5]
+        [1, 0, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3,
+         -16.0 / 15, -8.0 / 15, -4.0 / 15, 1.0 / 15, -2.0 / 15, 4.0 / 15, 0, 0, 1]
     }
     @inline(__always)
     static func bt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs]
-        let two: Float = 2, three: Float = 3
-        // h(a, b, c) = −2a + 3b + 2c, the one pattern the ±1 rows share, at four shifts
-        @inline(__always) func h(_ a: F8, _ b: F8, _ c: F8) -> F8 { two * (c - a) + three * b }
-        let s = h(x2, x3, x4), d = h(x1, x2, x3)
-        let c = x4 - x2, e = x3 - x1  // rows 3, 4 share these
-        y[0] = s - h(x0, x1, x2)
+        let threeHalves: Float = 1.5, two: Float = 2, half: Float = 0.5
+        // Every row but 3 and 4 is ±h(a, b, c) ± h(shifted), h(a, b, c) = (c − a) + 3/2·b: 14 operations.
+        let c = x4 - x2, e = x3 - x1
+        let s = c + threeHalves * x3, d = e + threeHalves * x2
+        y[0] = s - ((x2 - x0) + threeHalves * x1)
         y[ys] = s + d
         y[2 * ys] = s - d
         y[3 * ys] = c + two * e
-        y[4 * ys] = two * c - e
-        y[5 * ys] = h(x3, x4, x5) - d
+        y[4 * ys] = c - half * e
+        y[5 * ys] = ((x5 - x3) + threeHalves * x4) - d
     }
     @inline(__always)
     static func at(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
