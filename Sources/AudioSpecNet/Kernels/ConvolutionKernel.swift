@@ -48,18 +48,22 @@ public final class ConvolutionKernel {
 
     /// Whether `.auto` may pick F(4×4, 3×3) for the forward pass. Off by default, for accuracy in
     /// training: on the whole recipe network in training mode at batch 2 (ModelParityTests, width 64),
-    /// BatchNorm's backward amplifies the forward's rounding into the gradients by about 10⁴, and with
-    /// F(4×4) forwards at layer1–3 (what batch 32 picks) Swift's worst gradient error is 0.120 against
-    /// PyTorch float32's own 0.066 on the same case (F(2×2): 0.078), over the test's 1.5× bar, even with
-    /// the better-conditioned points of `WinogradF4`, whose forward error is still ≈ 3× F(2×2)'s. F(4×4)
-    /// saves ≈ 15 % of the forward convolution time; turn this on where that accuracy is acceptable
-    /// (evaluation mode has no such amplification: its logits stay within 4e-7 of PyTorch's either way).
+    /// BatchNorm's backward amplifies the forward's rounding into the gradients by about 10⁴. With F(4×4)
+    /// for every 3×3/1 forward, Swift's worst gradient error is 0.120 against PyTorch float32's own 0.066
+    /// on the same case (F(2×2): 0.078), over the test's 1.5× bar, even with the better-conditioned points
+    /// of `WinogradF4` (the textbook ones: 0.122), whose forward error is still ≈ 3× F(2×2)'s; with F(4×4)
+    /// at layer1 only (what this switch picks at batch 2) 0.092, at layer1–2 0.074: a draw that F(4×4)
+    /// makes wider, not a margin to rely on. Turning it on saves another ≈ 6 % of a training step's
+    /// convolutions (batch 32, one core: ≈ 2670 ms instead of ≈ 2850–2940); do so where that accuracy is
+    /// acceptable (evaluation mode has no such amplification: its logits stay within 4e-7 of PyTorch's).
     nonisolated(unsafe) public static var autoAllowsWinograd4x4 = false
 
     /// Whether `.auto` may pick F(4×4, 3×3) for the input- and weight-gradient passes. On by default:
     /// their rounding is not amplified (it enters the gradients linearly), and with F(4×4) in both backward
     /// passes the recipe network's gradients are as close to float64 as with F(2×2) (ModelParityTests,
-    /// width 64: worst 0.078 either way), while the backward is two thirds of a training step's convolutions.
+    /// width 64: worst 0.078 either way, also with F(4×4) forced for every 3×3/1 backward). The backward
+    /// being two thirds of the convolutions, this takes a training step's from ≈ 3150 ms (F(2×2)) to
+    /// ≈ 2850–2940 ms (ConvolutionBenchmarkTests, batch 32, one core, CPU time).
     nonisolated(unsafe) public static var autoAllowsWinograd4x4InBackward = true
 
     /// The algorithm a call with this batch and input size runs (never `.auto`); `backward` for the input-
