@@ -64,8 +64,10 @@ final class ConvolutionBenchmarkTests: XCTestCase {
         if let t = ProcessInfo.processInfo.environment["AUDIOSPECNET_THREADS"], let n = Int(t) { Parallel.threads = n }
         BLASThreads.set(1)  // as the network runs: its own threads, BLAS single-threaded (one core when threads = 1)
         Self.cpuClock = ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_CLOCK"] == "cpu"
-        // AUDIOSPECNET_AUTO_F4=1: let .auto pick F(4×4) (off by default for accuracy, see ConvolutionKernel).
-        ConvolutionKernel.autoAllowsWinograd4x4 = ProcessInfo.processInfo.environment["AUDIOSPECNET_AUTO_F4"] == "1"
+        // AUDIOSPECNET_AUTO_F4=0/1, AUDIOSPECNET_AUTO_F4_BACKWARD=0/1: bar or let .auto pick F(4×4) in the
+        // forward / backward passes (defaults: backward only, for accuracy, see ConvolutionKernel).
+        if let f4 = ProcessInfo.processInfo.environment["AUDIOSPECNET_AUTO_F4"] { ConvolutionKernel.autoAllowsWinograd4x4 = f4 == "1" }
+        if let f4 = ProcessInfo.processInfo.environment["AUDIOSPECNET_AUTO_F4_BACKWARD"] { ConvolutionKernel.autoAllowsWinograd4x4InBackward = f4 == "1" }
         let batch = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"] ?? "") ?? 32
         let reps = Int(ProcessInfo.processInfo.environment["AUDIOSPECNET_BENCH_REPS"] ?? "") ?? 5
         let env = ProcessInfo.processInfo.environment
@@ -88,7 +90,9 @@ final class ConvolutionBenchmarkTests: XCTestCase {
             var dw = [Float](repeating: 0, count: w.count)
             let flops = 2.0 * Double(s.multiplyAdds(height: layer.height, width: layer.width) * batch)
             let algorithms: [ConvolutionAlgorithm] = s.isWinogradCompatible ? [.im2col, .winograd2x2, .winograd4x4] : [.im2col]
-            let autoChoice = ConvolutionKernel(shape: s).algorithm(batch: batch, height: layer.height, width: layer.width)
+            let autoKernel = ConvolutionKernel(shape: s)
+            let autoForward = autoKernel.algorithm(batch: batch, height: layer.height, width: layer.width)
+            let autoBackward = autoKernel.algorithm(batch: batch, height: layer.height, width: layer.width, backward: true)
             for algorithm in algorithms {
                 let kernel = ConvolutionKernel(shape: s, algorithm: algorithm)
                 let fwd = Self.milliseconds(reps) {
@@ -102,13 +106,14 @@ final class ConvolutionBenchmarkTests: XCTestCase {
                 }
                 let step = (fwd + bwdX + bwdW) * Double(layer.repeats)
                 totals["\(algorithm)", default: 0] += step
-                if algorithm == autoChoice { autoTotal += step }
+                if algorithm == autoForward { autoTotal += fwd * Double(layer.repeats) }
+                if algorithm == autoBackward { autoTotal += (bwdX + bwdW) * Double(layer.repeats) }
                 if !s.isWinogradCompatible {  // the Winograd totals count im2col for layers Winograd cannot do
                     totals["winograd2x2", default: 0] += step
                     totals["winograd4x4", default: 0] += step
                 }
                 let gf = { (ms: Double) in ms > 0 ? flops / ms / 1e6 : 0 }
-                print(pad(layer.name, 16) + pad("\(algorithm)", 12) + String(format: "%9.2f %9.2f %9.2f %8.1f %8.1f %8.1f", fwd, bwdX, bwdW, gf(fwd), gf(bwdX), gf(bwdW)) + (algorithm == autoChoice ? "  <- auto" : ""))
+                print(pad(layer.name, 16) + pad("\(algorithm)", 12) + String(format: "%9.2f %9.2f %9.2f %8.1f %8.1f %8.1f", fwd, bwdX, bwdW, gf(fwd), gf(bwdX), gf(bwdW)) + (algorithm == autoForward ? "  <- auto fwd" : "") + (algorithm == autoBackward ? "  <- auto bwd" : ""))
             }
         }
         print("One training step's convolutions at batch \(batch) (forward + backward, repeats counted):")

@@ -9,7 +9,17 @@ import _TestSupport
 final class ModelParityTests: XCTestCase {
     let tolerance = 1e-4
 
-    override func setUp() { Parallel.threads = 2 }
+    private var savedAutoF4 = (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward)
+    override func setUp() {
+        Parallel.threads = 2
+        savedAutoF4 = (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward)
+        // AUDIOSPECNET_AUTO_F4=0/1, AUDIOSPECNET_AUTO_F4_BACKWARD=0/1: run the model with .auto barred from /
+        // allowed F(4×4) in the forward / backward passes, whatever the defaults.
+        let env = ProcessInfo.processInfo.environment
+        if let f4 = env["AUDIOSPECNET_AUTO_F4"] { ConvolutionKernel.autoAllowsWinograd4x4 = f4 == "1" }
+        if let f4 = env["AUDIOSPECNET_AUTO_F4_BACKWARD"] { ConvolutionKernel.autoAllowsWinograd4x4InBackward = f4 == "1" }
+    }
+    override func tearDown() { (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward) = savedAutoF4 }
 
     private func check(_ name: String, _ actual: [Float], _ expected: [Double], file: StaticString = #filePath, line: UInt = #line) -> Double {
         let c = compare(actual, expected)

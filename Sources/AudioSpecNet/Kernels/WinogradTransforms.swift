@@ -80,47 +80,67 @@ enum WinogradF2: WinogradTile {
     }
 }
 
-/// F(4×4, 3×3): α = 6, 36 multiplies per tile instead of 144 (4× fewer). The interpolation points
-/// 0, ±1, ±2, ∞ put factors up to 8 in Aᵀ and 1/24 in G, costing about one decimal digit of float32
-/// accuracy (measured in the tests).
+/// F(4×4, 3×3): α = 6, 36 multiplies per tile instead of 144 (4× fewer), by Toom–Cook at the points
+/// 0, 1, −1, ½, −2, ∞ (Barabasz, Anderson, Soodhalter & Gregg 2020). The textbook points 0, ±1, ±2, ∞
+/// (Lavin & Gray) amplify float32 rounding about 3× more: the ±2 pair's large entries cancel against
+/// each other, while ½ and −2 spread the magnitudes (with 0, ±1, ±½, ∞ being the mirror image of ±2, it
+/// is no better). What is left is inherent to 4×4 tiles (mostly the float32 sums of the GEMMs, which Aᵀ
+/// spreads): ≈ 3× F(2×2)'s error (ConvolutionWinogradTests: forward 3.5e-6 vs 1.1e-6; textbook 1.1e-5).
+///
+/// Aᵀ and Bᵀ hold only halves and small powers of two, so they cost no more than the textbook ones; G's
+/// thirds and fifteenths are applied in Float64 and rounded once (`filterMatrix`). With points p₀…p₄, ∞:
+///
+///          ⎡1 1  1  1   1  0⎤         ⎡  1      0      0  ⎤         ⎡1 −3/2  −2   3/2  1   0⎤
+///     Aᵀ = ⎢0 1 −1 1/2 −2  0⎥     G = ⎢ 1/3    1/3    1/3 ⎥    Bᵀ = ⎢0  −1  1/2  5/2  1   0⎥
+///          ⎢0 1  1 1/4  4  0⎥         ⎢−1/3    1/3   −1/3 ⎥         ⎢0   1  −5/2 1/2  1   0⎥
+///          ⎣0 1 −1 1/8 −8  1⎦         ⎢−16/15 −8/15 −4/15 ⎥         ⎢0  −2  −1    2   1   0⎥
+///                                     ⎢ 1/15  −2/15  4/15 ⎥         ⎢0  1/2 −1  −1/2  1   0⎥
+///                                     ⎣  0      0      1  ⎦         ⎣0   1  −3/2 −2  3/2  1⎦
+///
+/// (derived as Aᵀ[i][j] = pⱼⁱ, G[j] = (1, pⱼ, pⱼ²)/Πₖ≠ⱼ(pⱼ − pₖ), Bᵀ the unique solution of
+/// Σⱼ Aᵀ[i][j]·G[j][k]·Bᵀ[j][l] = [l = i + k]; ConvolutionWinogradTests checks the result against the
+/// Float64 direct convolution).
 enum WinogradF4: WinogradTile {
     static var m: Int { 4 }
     static var alpha: Int { 6 }
     static var gMatrix: [Double] {
-        [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
-         1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+        [1, 0, 0, 1.0 / 3, 1.0 / 3, 1.0 / 3, -1.0 / 3, 1.0 / 3, -1.0 / 3,
+         -16.0 / 15, -8.0 / 15, -4.0 / 15, 1.0 / 15, -2.0 / 15, 4.0 / 15, 0, 0, 1]
     }
     @inline(__always)
     static func bt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs]
-        let four: Float = 4, five: Float = 5, two: Float = 2
-        let a = x4 - four * x2, b = x3 - four * x1  // rows 1, 2 share these
-        let c = x4 - x2, d = two * (x3 - x1)  // rows 3, 4 share these
-        y[0] = four * x0 - five * x2 + x4
-        y[ys] = a + b
-        y[2 * ys] = a - b
-        y[3 * ys] = c + d
-        y[4 * ys] = c - d
-        y[5 * ys] = four * x1 - five * x3 + x5
+        let threeHalves: Float = 1.5, two: Float = 2, half: Float = 0.5
+        // Every row but 3 and 4 is ±h(a, b, c) ± h(shifted), h(a, b, c) = (c − a) + 3/2·b: 14 operations.
+        let c = x4 - x2, e = x3 - x1
+        let s = c + threeHalves * x3, d = e + threeHalves * x2
+        y[0] = s - ((x2 - x0) + threeHalves * x1)
+        y[ys] = s + d
+        y[2 * ys] = s - d
+        y[3 * ys] = c + two * e
+        y[4 * ys] = c - half * e
+        y[5 * ys] = ((x5 - x3) + threeHalves * x4) - d
     }
     @inline(__always)
     static func at(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs]
-        let s12 = x1 + x2, d12 = x1 - x2, s34 = x3 + x4, d34 = x3 - x4
-        y[0] = x0 + s12 + s34
-        y[ys] = d12 + 2 * d34
-        y[2 * ys] = s12 + 4 * s34
-        y[3 * ys] = d12 + 8 * d34 + x5
+        let s12 = x1 + x2, d12 = x1 - x2
+        let half: Float = 0.5, quarter: Float = 0.25, eighth: Float = 0.125, two: Float = 2, four: Float = 4, eight: Float = 8
+        y[0] = x0 + s12 + (x3 + x4)
+        y[ys] = d12 + (half * x3 - two * x4)
+        y[2 * ys] = s12 + (quarter * x3 + four * x4)
+        y[3 * ys] = d12 + (eighth * x3 - eight * x4) + x5
     }
     @inline(__always)
     static func a(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs]
-        let e = x0 + x2, o = x1 + x3, e4 = x0 + 4 * x2, o8 = 2 * x1 + 8 * x3
+        let e = x0 + x2, o = x1 + x3
+        let half: Float = 0.5, quarter: Float = 0.25, eighth: Float = 0.125, two: Float = 2, four: Float = 4, eight: Float = 8
         y[0] = x0
         y[ys] = e + o
         y[2 * ys] = e - o
-        y[3 * ys] = e4 + o8
-        y[4 * ys] = e4 - o8
+        y[3 * ys] = (x0 + quarter * x2) + (half * x1 + eighth * x3)
+        y[4 * ys] = (x0 + four * x2) - (two * x1 + eight * x3)
         y[5 * ys] = x3
     }
 }
