@@ -66,6 +66,12 @@ public final class ConvolutionKernel {
     /// ≈ 2850–2940 ms (ConvolutionBenchmarkTests, batch 32, one core, CPU time).
     nonisolated(unsafe) public static var autoAllowsWinograd4x4InBackward = true
 
+    /// Whether `.auto` may pick F(4×4, 3×3) for an evaluation-mode forward (inference, validation). On by
+    /// default: with running statistics nothing amplifies the forward's rounding (ModelParityTests' eval
+    /// logits stay within 4e-7 of PyTorch's float64 with F(4×4) everywhere), and batch-1 inference is where
+    /// the transform's savings matter most for latency.
+    nonisolated(unsafe) public static var autoAllowsWinograd4x4InEvaluation = true
+
     /// The algorithm a call with this batch and input size runs (never `.auto`); `backward` for the input-
     /// and weight-gradient passes, which may use F(4×4) under different terms (`autoAllowsWinograd4x4InBackward`).
     ///
@@ -76,11 +82,12 @@ public final class ConvolutionKernel {
     /// maps and batches (F(4×4) where allowed, except where its GEMMs get thin: layer4, 4×7, at batch 32),
     /// and im2col at batch 1 on the small maps (layer3/4), where the filter transform would outweigh the
     /// convolution itself.
-    public func algorithm(batch: Int, height: Int, width: Int, backward: Bool = false) -> ConvolutionAlgorithm {
+    public func algorithm(batch: Int, height: Int, width: Int, backward: Bool = false, evaluation: Bool = false) -> ConvolutionAlgorithm {
         guard algorithm == .auto else { return algorithm }
         let n = Double(batch)
         func tiles(_ m: Int) -> Double { n * Double(((height + m - 1) / m) * ((width + m - 1) / m)) }
         let allowsF4 = Self.autoAllowsWinograd4x4 || (backward && Self.autoAllowsWinograd4x4InBackward)
+            || (evaluation && !backward && Self.autoAllowsWinograd4x4InEvaluation)
         let f4 = allowsF4 ? 36 * (tiles(4) + 100) / 150 : .infinity
         let f2 = 16 * (tiles(2) + 100) / 150
         let direct = 9 * n * Double(height * width) / 95
@@ -88,14 +95,16 @@ public final class ConvolutionKernel {
         return f4 < f2 ? .winograd4x4 : .winograd2x2
     }
 
-    // x is (N,C,H,W), w is (K,C,kh,kw), y is (N,K,OH,OW), overwritten
+    // x is (N,C,H,W), w is (K,C,kh,kw), y is (N,K,OH,OW), overwritten. `evaluation`: a forward whose
+    // result no backward will differentiate (see autoAllowsWinograd4x4InEvaluation).
     public func forward(
         batch: Int, height: Int, width: Int,
-        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+        input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+        evaluation: Bool = false
     ) {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         guard batch > 0, oh > 0, ow > 0 else { return }
-        switch algorithm(batch: batch, height: height, width: width) {
+        switch algorithm(batch: batch, height: height, width: width, evaluation: evaluation) {
         case .winograd2x2:
             WinogradConvolution<WinogradF2>(shape: shape, workspace: workspace)
                 .forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)

@@ -21,11 +21,13 @@ public final class Conv2d {
         return [x.shape[0], shape.outChannels, oh, ow]
     }
 
-    // x is (N,C,H,W), y is (N,K,OH,OW) and is overwritten.
-    public func forward(_ x: Tensor, into y: Tensor) {
+    // x is (N,C,H,W), y is (N,K,OH,OW) and is overwritten. `training: false` lets the kernel use the
+    // faster F(4×4) transform, whose rounding only a training backward would amplify.
+    public func forward(_ x: Tensor, into y: Tensor, training: Bool = true) {
         y.reshape(outputShape(for: x))
         Profiler.measure(profileName(x, "forward"), flops: flops(y)) {
-            kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data)
+            kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data,
+                           evaluation: !training)
         }
     }
 

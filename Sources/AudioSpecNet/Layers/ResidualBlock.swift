@@ -39,13 +39,13 @@ public final class ResidualBlock {
     /// feature-map dictionary names them.
     public func forward(_ x: Tensor, training: Bool, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         inputShape = x.shape
-        conv1.forward(x, into: c1)
+        conv1.forward(x, into: c1, training: training)
         bn1.forward(c1, output: r1, training: training, relu: true)
-        conv2.forward(r1, into: c2)
+        conv2.forward(r1, into: c2, training: training)
         bn2.forward(c2, output: out, training: training, relu: false)
         var shortcut = x
         if let shortcutConv, let shortcutBN {
-            shortcutConv.forward(x, into: sc)
+            shortcutConv.forward(x, into: sc, training: training)
             shortcutBN.forward(sc, output: scOut, training: training, relu: false)
             shortcut = scOut
         }

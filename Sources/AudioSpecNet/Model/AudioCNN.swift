@@ -78,7 +78,7 @@ public final class AudioCNN {
     public func forward(_ x: Tensor, training: Bool, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == config.inChannels, "AudioCNN: input \(x.shape)")
         input = x
-        stem.forward(x, into: stemOut)
+        stem.forward(x, into: stemOut, training: training)
         stemBN.forward(stemOut, output: stemAct, training: training, relu: true)
         pool.forward(stemAct, into: pooled)
         observe?("conv1", pooled)
