@@ -1,9 +1,10 @@
 import ArgumentParser
 
+/// Benchmarks, each a subcommand: `bench network` and `bench frontend DIR`.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure speed beside PyTorch on this machine.",
-        subcommands: [BenchNetworkCommand.self],
+        subcommands: [BenchNetworkCommand.self, BenchFrontendCommand.self],
         defaultSubcommand: BenchNetworkCommand.self)
 }

@@ -1,0 +1,37 @@
+/// The whole front end: decode → mono → resample to config.sampleRate → fit to the clip → log-mel.
+/// Shares one `LogMelSpectrogram`; safe to use from several threads.
+public struct FrontEnd: Sendable {
+    public let config: FrontEndConfig
+    public let spectrogram: LogMelSpectrogram
+    public let clip: Clip
+
+    public init(config: FrontEndConfig = .recipe) throws {
+        self.config = config
+        spectrogram = try LogMelSpectrogram(config: config)
+        clip = Clip(config: config)
+    }
+
+    /// Decoded, mono, resampled to config.sampleRate, full length.
+    public func waveform(path: String) throws -> [Float] {
+        let audio = try AudioDecoder.decode(path: path)
+        return try Resampler.resample(audio.samples, from: audio.sampleRate, to: config.sampleRate)
+    }
+
+    /// The network's input for one file: [nMels, clipFrames] row-major dB ([128, 216] for the recipe),
+    /// the audio zero-padded or cropped at the end to the clip length.
+    public func logMel(path: String) throws -> [Float] {
+        let fitted = clip.fit(try waveform(path: path))
+        return spectrogram.compute(fitted)
+    }
+
+    /// The log-mel of the whole file, neither padded nor cropped: [nMels, frames] and frames.
+    public func logMelFull(path: String) throws -> (values: [Float], frames: Int) {
+        let samples = try waveform(path: path)
+        return (spectrogram.compute(samples), config.frames(forSamples: samples.count))
+    }
+
+    /// The log-mel of samples already at config.sampleRate, fitted to the clip from `start`.
+    public func logMel(samples: [Float], start: Int = 0) -> [Float] {
+        spectrogram.compute(clip.fit(samples, start: start))
+    }
+}

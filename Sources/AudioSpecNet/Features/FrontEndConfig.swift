@@ -1,0 +1,59 @@
+/// The front end's parameters: torchaudio's `MelSpectrogram(sample_rate, n_fft, hop_length, n_mels, f_min,
+/// f_max)` plus the clip length. Stored in model files (snake_case JSON) so that inference reproduces the
+/// front end a model was trained with.
+public struct FrontEndConfig: Codable, Equatable, Sendable {
+    /// Rate everything is resampled to (Hz).
+    public var sampleRate: Int
+    /// FFT and window length (samples).
+    public var nFFT: Int
+    /// Frame step (samples).
+    public var hopLength: Int
+    /// Mel bands (rows of the log-mel).
+    public var nMels: Int
+    /// Lowest and highest filterbank frequencies (Hz).
+    public var fMin: Double
+    public var fMax: Double
+    /// Clip length the network sees (seconds).
+    public var clipSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case sampleRate = "sample_rate", nFFT = "n_fft", hopLength = "hop_length", nMels = "n_mels"
+        case fMin = "f_min", fMax = "f_max", clipSeconds = "clip_seconds"
+    }
+
+    public init(sampleRate: Int = 22_050, nFFT: Int = 1024, hopLength: Int = 512, nMels: Int = 128,
+                fMin: Double = 0, fMax: Double = 11_025, clipSeconds: Double = 5) {
+        self.sampleRate = sampleRate
+        self.nFFT = nFFT
+        self.hopLength = hopLength
+        self.nMels = nMels
+        self.fMin = fMin
+        self.fMax = fMax
+        self.clipSeconds = clipSeconds
+    }
+
+    /// The recipe: 22 050 Hz, n_fft 1024, hop 512, 128 mels over 0–11 025 Hz, 5-s clips ([128, 216]).
+    public static let recipe = FrontEndConfig()
+
+    /// One-sided spectrum bins (n_fft / 2 + 1).
+    public var nFreqs: Int { nFFT / 2 + 1 }
+    /// Samples in one clip (110 250 for the recipe).
+    public var clipSamples: Int { Clip(config: self).sampleCount }
+    /// Frames of a centred STFT over `n` samples: 1 + n / hop (216 for a 5-s clip).
+    public func frames(forSamples n: Int) -> Int { n / hopLength + 1 }
+    /// Frames of one clip.
+    public var clipFrames: Int { frames(forSamples: clipSamples) }
+
+    /// Throws `invalidArgument` for parameters the front end cannot compute with.
+    public func validate() throws {
+        func bad(_ why: String) -> AudioSpecNetError { .invalidArgument("front-end configuration: \(why)") }
+        guard sampleRate > 0 else { throw bad("sample_rate \(sampleRate) must be positive") }
+        guard nFFT >= 2, nFFT % 2 == 0 else { throw bad("n_fft \(nFFT) must be even and at least 2") }
+        guard hopLength > 0 else { throw bad("hop_length \(hopLength) must be positive") }
+        guard nMels > 0 else { throw bad("n_mels \(nMels) must be positive") }
+        guard fMin >= 0, fMin < fMax, fMax <= Double(sampleRate) / 2 else {
+            throw bad("need 0 ≤ f_min < f_max ≤ sample_rate/2, got f_min \(fMin), f_max \(fMax)")
+        }
+        guard clipSeconds > 0, clipSeconds.isFinite else { throw bad("clip_seconds \(clipSeconds) must be positive") }
+    }
+}

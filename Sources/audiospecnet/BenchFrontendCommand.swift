@@ -1,0 +1,147 @@
+import ArgumentParser
+import AudioSpecNet
+import Foundation
+
+/// `bench frontend DIR`: the front end's cost per clip, stage by stage on one thread, and its throughput
+/// over a directory on all cores, next to the PyTorch path (soundfile + soxr + torch.stft) on the same files.
+struct BenchFrontendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frontend",
+        abstract: "Time decode, resample and log-mel per clip (one thread) and clips/s over DIR (all cores), against PyTorch.",
+        discussion: "DIR holds audio files (e.g. ESC-50 clips: 5 s each). Timings are means over the files after one warm-up pass."
+    )
+
+    @Argument(help: "Directory of audio files.")
+    var directory: String
+
+    @Option(name: .long, help: "Use at most this many files (sorted by name).")
+    var limit = 200
+
+    @Option(name: .long, help: "Worker threads for the all-cores pass (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "The PyTorch comparison script.")
+    var pytorchScript: String = BenchFrontendCommand.defaultScript
+
+    @Flag(name: .long, help: "Skip the PyTorch comparison.")
+    var noPytorch = false
+
+    static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "au", "w64", "caf"]
+
+    /// The script next to the sources this binary was built from, else relative to the working directory.
+    static var defaultScript: String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = root.appendingPathComponent("Scripts/bench_frontend_pytorch.py").path
+        return FileManager.default.fileExists(atPath: path) ? path : "Scripts/bench_frontend_pytorch.py"
+    }
+
+    func run() throws {
+        let files = try listFiles()
+        let frontEnd = try FrontEnd()
+        let sr = frontEnd.config.sampleRate
+        BLASThreads.set(1)  // one BLAS thread per clip: parallelism comes from clips, as in training.
+
+        // Warm-up: page in the files, create the FFT plan, fault in the allocator.
+        for path in files.prefix(5) { _ = try frontEnd.logMel(path: path) }
+
+        // One thread, stage by stage.
+        var decodeT = 0.0, resampleT = 0.0, logMelT = 0.0, seconds = 0.0
+        var rates: [Int: Int] = [:]
+        for path in files {
+            var t = DispatchTime.now().uptimeNanoseconds
+            func lap() -> Double { let n = DispatchTime.now().uptimeNanoseconds; defer { t = n }; return Double(n - t) / 1e6 }
+            let audio = try AudioDecoder.decode(path: path)
+            decodeT += lap()
+            let samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: sr)
+            resampleT += lap()
+            _ = frontEnd.logMel(samples: samples)
+            logMelT += lap()
+            seconds += audio.duration
+            rates[audio.sampleRate, default: 0] += 1
+        }
+        let n = Double(files.count)
+        let swiftStages = [decodeT / n, resampleT / n, logMelT / n, (decodeT + resampleT + logMelT) / n]
+
+        // All cores: whole front end per file, files spread over the workers; best of 3 passes.
+        Parallel.threads = max(1, threads)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let failures = AtomicCounter()
+            Parallel.forEach(files.count) { i in
+                if (try? frontEnd.logMel(path: files[i])) == nil { failures.increment() }
+            }
+            guard failures.value == 0 else { throw AudioSpecNetError.invalidArgument("bench: \(failures.value) files failed in the parallel pass") }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let swiftRate = n / best
+
+        let rateText = rates.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key) Hz" }.joined(separator: ", ")
+        print("front end benchmark: \(files.count) files in \(directory) (\(rateText)), mean \(String(format: "%.2f", seconds / n)) s each")
+        print("one thread, ms per clip; all cores = \(threads) threads, clips/s (best of 3 passes)")
+        let python = noPytorch ? nil : runPyTorch(files: files)
+        func f(_ v: Double) -> String { String(format: "%8.3f", v) }
+        print("stage              Swift      PyTorch   PyTorch/Swift")
+        let names = ["decode (ms)", "resample (ms)", "log-mel (ms)", "whole (ms)"]
+        for (i, name) in names.enumerated() {
+            let p = python?.stages[i]
+            print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + f(swiftStages[i]) + "  " + (p.map { f($0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", $0 / swiftStages[i]) } ?? ""))
+        }
+        let p = python?.clipsPerSecond
+        print("clips/s (all cores)".padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%8.1f", swiftRate) + "  " + (p.map { String(format: "%8.1f", $0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", swiftRate / $0) } ?? ""))
+        if let python { print("PyTorch: \(python.label)") }
+    }
+
+    private func listFiles() throws -> [String] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw AudioSpecNetError.file(path: directory, reason: "no such directory")
+        }
+        guard isDirectory.boolValue else { throw AudioSpecNetError.file(path: directory, reason: "is not a directory") }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let files = names.filter { Self.audioExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted().prefix(max(1, limit))
+        guard !files.isEmpty else { throw AudioSpecNetError.file(path: directory, reason: "holds no audio files (\(Self.audioExtensions.sorted().joined(separator: ", ")))") }
+        return files.map { (directory as NSString).appendingPathComponent($0) }
+    }
+
+    /// Runs the PyTorch script on the same files; nil (with a note) when python3 or torch is missing.
+    private func runPyTorch(files: [String]) -> (stages: [Double], clipsPerSecond: Double, label: String)? {
+        guard FileManager.default.fileExists(atPath: pytorchScript) else {
+            FileHandleOutput.standardError("bench: \(pytorchScript) not found; skipping PyTorch")
+            return nil
+        }
+        let list = NSTemporaryDirectory() + "audiospecnet-bench-\(getpid()).txt"
+        defer { unlink(list) }
+        guard (try? (files.joined(separator: "\n") + "\n").write(toFile: list, atomically: true, encoding: .utf8)) != nil else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", pytorchScript, "--files", list, "--workers", String(threads)]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do { try process.run() } catch {
+            FileHandleOutput.standardError("bench: cannot run python3 (\(error)); skipping PyTorch")
+            return nil
+        }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard process.terminationStatus == 0,
+              let json = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any],
+              let decode = json["decode_ms"] as? Double, let resample = json["resample_ms"] as? Double,
+              let logMel = json["logmel_ms"] as? Double, let total = json["total_ms"] as? Double,
+              let rate = json["clips_per_s"] as? Double
+        else {
+            FileHandleOutput.standardError("bench: the PyTorch script failed (exit \(process.terminationStatus)); skipping PyTorch")
+            return nil
+        }
+        return ([decode, resample, logMel, total], rate, json["label"] as? String ?? "")
+    }
+}
+
+/// A counter several threads bump.
+final class AtomicCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}
