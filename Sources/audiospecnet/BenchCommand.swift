@@ -1,6 +1,5 @@
 import ArgumentParser
 
-/// Benchmarks, each a subcommand: `bench network` and `bench frontend DIR`.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",

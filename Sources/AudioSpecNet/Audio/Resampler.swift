@@ -3,6 +3,9 @@ import CSoxr
 /// Sample-rate conversion with soxr at high quality (SOXR_HQ: 20-bit precision, the quality python-soxr
 /// calls "HQ"), so the Swift and Python pipelines resample identically.
 public enum Resampler {
+    /// Input samples per soxr call.
+    static let blockSize = 16_384
+
     /// `input` at `from` Hz resampled to `to` Hz; returned untouched when the rates are equal.
     /// The output has ⌈n · to / from⌉-ish samples, exactly what python-soxr's `resample` returns.
     public static func resample(_ input: [Float], from: Int, to: Int) throws -> [Float] {
@@ -14,7 +17,15 @@ public enum Resampler {
     public static func resample(_ input: UnsafeBufferPointer<Float>, from: Int, to: Int) throws -> [Float] {
         if from == to { return Array(input) }
         let stream = try StreamingResampler(from: from, to: to)
-        var output = try stream.process(input)
+        var output: [Float] = []
+        output.reserveCapacity(Int(Double(input.count) * Double(to) / Double(from)) + 16)
+        // Fed in cache-sized blocks: soxr's output does not depend on the block sizes, its speed does.
+        var start = 0
+        while start < input.count {
+            let n = min(blockSize, input.count - start)
+            output += try stream.process(UnsafeBufferPointer(rebasing: input[start..<(start + n)]))
+            start += n
+        }
         output += try stream.flush()
         return output
     }

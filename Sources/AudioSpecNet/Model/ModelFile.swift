@@ -51,11 +51,11 @@ public enum ModelFile {
 
     /// Reads the file, rebuilds the architecture it names (or infers it from the tensor shapes of a file
     /// without metadata) and loads every tensor, checking names, shapes and dtypes.
-    public static func load(path: String) throws -> (model: AudioCNN, metadata: ModelMetadata, file: SafetensorsFile) {
+    public static func load(path: String, allowingExtraTensors: Bool = false) throws -> (model: AudioCNN, metadata: ModelMetadata, file: SafetensorsFile) {
         let file = try SafetensorsFile(path: path)
         let metadata = try readMetadata(file)
         let model = try AudioCNN(config: metadata.architecture)
-        try loadWeights(into: model, from: file)
+        try loadWeights(into: model, from: file, allowingExtraTensors: allowingExtraTensors)
         return (model, metadata, file)
     }
 
@@ -104,14 +104,15 @@ public enum ModelFile {
 
     /// Copies every state_dict tensor of `file` into the model, after checking that the file has exactly
     /// the model's names with the right shapes and dtypes; the error lists every mismatch.
-    public static func loadWeights(into model: AudioCNN, from file: SafetensorsFile) throws {
+    /// `allowingExtraTensors` lets a fixture or bundle carry other tensors beside the state_dict.
+    public static func loadWeights(into model: AudioCNN, from file: SafetensorsFile, allowingExtraTensors: Bool = false) throws {
         let arena = model.arena
         var problems: [String] = []
         let expected = Set(arena.entries.map(\.name))
         let missing = arena.entries.map(\.name).filter { file.entries[$0] == nil }
         if !missing.isEmpty { problems.append("missing \(list(missing))") }
         let unexpected = file.names.filter { !expected.contains($0) && !$0.hasPrefix(checkpointPrefix) }
-        if !unexpected.isEmpty { problems.append("unexpected \(list(unexpected))") }
+        if !unexpected.isEmpty && !allowingExtraTensors { problems.append("unexpected \(list(unexpected))") }
         for e in arena.entries {
             guard let f = file.entries[e.name] else { continue }
             if e.kind == .counter {

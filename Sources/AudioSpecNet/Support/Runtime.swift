@@ -5,6 +5,6 @@ public enum Runtime {
     public static func configureThreads(_ threads: Int) {
         let n = max(1, threads)
         Parallel.threads = n
-        BLASThreads.set(n)  // TEMPORARY until the parallel kernels land
+        BLASThreads.set(1)
     }
 }

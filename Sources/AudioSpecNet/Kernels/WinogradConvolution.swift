@@ -1,0 +1,381 @@
+/// 3×3, stride-1, padding-1 convolutions by Winograd F(m×m, 3×3) as batched sgemms (Lavin & Gray 2015):
+/// every input tile of every image in a group is transformed (V = Bᵀ d B), then for each of the α² tile
+/// positions ξ one GEMM multiplies the transformed filters U[ξ] (K × C) by V[ξ] (C × P tiles), and the
+/// products are transformed back (Y = Aᵀ M A). The three phases each run in parallel (over image planes,
+/// over ξ, over image planes), BLAS single-threaded inside.
+///
+/// - input gradient: a 3×3/1/1 convolution's adjoint is the same convolution of dy with the 180°-rotated,
+///   channel-transposed filters, so it reuses the forward machinery;
+/// - weight gradient: dU[ξ] = Σ_tiles dM[ξ] V[ξ]ᵀ with dM = A dY Aᵀ, one GEMM per ξ, then dg = Gᵀ dU G.
+///
+/// Partial tiles at the right and bottom edges (4×7 maps in F(4×4) cover 4×8) read zeros and write nothing.
+struct WinogradConvolution<T: WinogradTile> {
+    let shape: ConvolutionShape
+    var workspace: ConvolutionWorkspace
+    static var transformBudget: Int { ConvolutionKernel.winogradTransformBudget }
+
+    /// Tile grid of an H×W map (output size = input size here).
+    struct Tiling {
+        let height: Int, width: Int, tilesH: Int, tilesW: Int
+        var perImage: Int { tilesH * tilesW }
+        /// Zero-padded input plane covering every tile's α×α window: one row/column of padding before,
+        /// the rest after.
+        var paddedHeight: Int { tilesH * T.m + 2 }
+        var paddedWidth: Int { tilesW * T.m + 2 }
+        init(height: Int, width: Int) {
+            self.height = height; self.width = width
+            tilesH = (height + T.m - 1) / T.m; tilesW = (width + T.m - 1) / T.m
+        }
+        /// Offsets of tile t's top-left corner in a plane of row stride `stride`, padded to a multiple of 8
+        /// entries (the extra ones point at tile 0 and their lanes are never stored).
+        /// Per-worker scratch: one padded plane (rounded to 64 bytes), then 3·α² SIMD8 tile values.
+        var planeFloats: Int { (paddedHeight * paddedWidth + 15) & ~15 }
+        var scratchStride: Int { planeFloats + 3 * T.alpha * T.alpha * 8 }
+        func offsets(stride: Int) -> [Int] {
+            var o = [Int](repeating: 0, count: (perImage + 7) / 8 * 8)
+            for t in 0..<perImage { o[t] = (t / tilesW) * T.m * stride + (t % tilesW) * T.m }
+            return o
+        }
+    }
+
+    private static var alpha2: Int { T.alpha * T.alpha }
+
+    /// Images per group so that transformed tiles of `channels` (V) plus `otherChannels` (M) fit the budget.
+    private static func imagesPerGroup(batch: Int, tiles: Int, channels: Int) -> Int {
+        max(1, min(batch, transformBudget / max(1, alpha2 * tiles * channels)))
+    }
+
+    // MARK: Forward
+
+    // x is (N,C,H,W), w is (K,C,3,3), y is (N,K,H,W), overwritten
+    func forward(
+        batch: Int, height: Int, width: Int,
+        input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
+    ) {
+        let C = shape.inChannels, K = shape.outChannels
+        var layout = WorkspaceLayout()
+        let uAt = layout.reserve(Self.alpha2 * K * C)
+        let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
+        let base = workspace.floats(layout.total)
+        let u = base + uAt
+        Self.transformWeights(outChannels: K, inChannels: C, weight: w, into: u)
+        Self.convolve(
+            batch: batch, height: height, width: width, inChannels: C, outChannels: K,
+            input: x, transformedWeight: u, output: y, scratch: base, layout: core)
+    }
+
+    // MARK: Backward
+
+    // x is (N,C,H,W), w is (K,C,3,3), dy is (N,K,H,W); dx overwritten when given, dw (K,C,3,3) += dL/dw
+    func backward(
+        batch: Int, height: Int, width: Int,
+        input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+        inputGradient dx: UnsafeMutablePointer<Float>?, weightGradient dw: UnsafeMutablePointer<Float>
+    ) {
+        if let dx { inputGradient(batch: batch, height: height, width: width, weight: w, outputGradient: dy, inputGradient: dx) }
+        weightGradient(batch: batch, height: height, width: width, input: x, outputGradient: dy, weightGradient: dw)
+    }
+
+    // dy is (N,K,H,W), w is (K,C,3,3); dx (N,C,H,W) overwritten: dx = conv(dy, rot180(w) with K↔C swapped)
+    func inputGradient(
+        batch: Int, height: Int, width: Int,
+        weight w: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>, inputGradient dx: UnsafeMutablePointer<Float>
+    ) {
+        let C = shape.inChannels, K = shape.outChannels
+        var layout = WorkspaceLayout()
+        let rAt = layout.reserve(K * C * 9)
+        let uAt = layout.reserve(Self.alpha2 * K * C)
+        let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: K, outChannels: C, from: &layout)
+        let base = workspace.floats(layout.total)
+        // r is (C,K,3,3): r[c,k,i,j] = w[k,c,2−i,2−j]
+        let r = base + rAt
+        Parallel.chunks(C, minimumChunk: 8) { range, _ in
+            for c in range {
+                for k in 0..<K {
+                    let src = w + (k * C + c) * 9, dst = r + (c * K + k) * 9
+                    for i in 0..<9 { dst[i] = src[8 - i] }
+                }
+            }
+        }
+        Self.transformWeights(outChannels: C, inChannels: K, weight: r, into: base + uAt)
+        Self.convolve(
+            batch: batch, height: height, width: width, inChannels: K, outChannels: C,
+            input: dy, transformedWeight: base + uAt, output: dx, scratch: base, layout: core)
+    }
+
+    // x is (N,C,H,W), dy is (N,K,H,W); dw (K,C,3,3) += Σ over images and tiles, via dU[ξ] = dM[ξ]·V[ξ]ᵀ
+    func weightGradient(
+        batch: Int, height: Int, width: Int,
+        input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>
+    ) {
+        let C = shape.inChannels, K = shape.outChannels, a2 = Self.alpha2
+        let tiling = Tiling(height: height, width: width)
+        let tiles = tiling.perImage
+        let group = Self.imagesPerGroup(batch: batch, tiles: tiles, channels: C + K)
+        let P = group * tiles
+        let threads = max(1, Parallel.threads)
+        var layout = WorkspaceLayout()
+        let duAt = layout.reserve(a2 * K * C)
+        let vAt = layout.reserve(a2 * C * P)
+        let mAt = layout.reserve(a2 * K * P)
+        let planeSize = tiling.scratchStride
+        let scratchAt = layout.reserve(planeSize * threads)
+        let base = workspace.floats(layout.total)
+        let du = base + duAt, v = base + vAt, dm = base + mAt
+        let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
+        let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
+        var n0 = 0
+        while n0 < batch {
+            let count = min(group, batch - n0), p = count * tiles
+            Self.transformInputs(
+                images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
+                columns: p, into: v, offsets: inOffsets, scratch: base + scratchAt, scratchStride: planeSize)
+            Self.transformOutputGradients(
+                images: count, channels: K, tiling: tiling, outputGradient: dy + n0 * K * height * width,
+                columns: p, into: dm, offsets: outOffsets, scratch: base + scratchAt, scratchStride: planeSize)
+            let beta: Float = n0 == 0 ? 0 : 1
+            Parallel.forEach(a2) { xi in
+                // dU[ξ] (K × C) (+)= dM[ξ] (K × p) · V[ξ]ᵀ (p × C)
+                sgemm(
+                    transB: true, m: K, n: C, k: p, a: dm + xi * K * p, b: v + xi * C * p,
+                    beta: beta, c: du + xi * K * C)
+            }
+            n0 += count
+        }
+        Self.accumulateWeightGradient(outChannels: K, inChannels: C, transformed: du, into: dw)
+    }
+
+    // MARK: The shared convolution core
+
+    struct CoreLayout { let v: Int, m: Int, scratch: Int, scratchStride: Int, group: Int, tiling: Tiling }
+
+    private static func coreLayout(
+        batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, from layout: inout WorkspaceLayout
+    ) -> CoreLayout {
+        let tiling = Tiling(height: height, width: width)
+        let group = imagesPerGroup(batch: batch, tiles: tiling.perImage, channels: C + K)
+        let P = group * tiling.perImage
+        let v = layout.reserve(alpha2 * C * P)
+        let m = layout.reserve(alpha2 * K * P)
+        // Per worker: one padded plane, plus room for the SIMD8 tiles of the transforms.
+        let stride = tiling.scratchStride
+        let scratch = layout.reserve(stride * max(1, Parallel.threads))
+        return CoreLayout(v: v, m: m, scratch: scratch, scratchStride: stride, group: group, tiling: tiling)
+    }
+
+    // x is (N,C,H,W), u is (α², K, C), y is (N,K,H,W), overwritten
+    private static func convolve(
+        batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int,
+        input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
+        scratch base: UnsafeMutablePointer<Float>, layout: CoreLayout
+    ) {
+        let tiling = layout.tiling, tiles = tiling.perImage
+        let v = base + layout.v, mm = base + layout.m, scratch = base + layout.scratch
+        let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
+        let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
+        var n0 = 0
+        while n0 < batch {
+            let count = min(layout.group, batch - n0), p = count * tiles
+            transformInputs(
+                images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
+                columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride)
+            Parallel.forEach(alpha2) { xi in
+                // M[ξ] (K × p) = U[ξ] (K × C) · V[ξ] (C × p)
+                sgemm(m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
+            }
+            transformOutputs(
+                images: count, channels: K, tiling: tiling, products: mm, columns: p,
+                output: y + n0 * K * height * width, offsets: outOffsets, scratch: scratch,
+                scratchStride: layout.scratchStride)
+            n0 += count
+        }
+    }
+
+    // MARK: Tile transforms (each parallel over image planes)
+
+    // x is (n,C,H,W); v is (α², C, columns), tile t of image i in column i·tiles + t
+    private static func transformInputs(
+        images: Int, channels C: Int, tiling: Tiling, input x: UnsafePointer<Float>, columns p: Int,
+        into v: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int
+    ) {
+        let a = T.alpha, a2 = alpha2, tiles = tiling.perImage
+        let H = tiling.height, W = tiling.width, pw = tiling.paddedWidth, ph = tiling.paddedHeight
+        offsets.withUnsafeBufferPointer { offs in
+            Parallel.chunks(images * C, minimumChunk: 4) { range, worker in
+                let plane = scratch + worker * scratchStride
+                let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
+                let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
+                // The padding border and the rows/columns past the image stay zero across planes.
+                plane.update(repeating: 0, count: ph * pw)
+                for q in range {
+                    let i = q / C, c = q % C
+                    let src = x + q * H * W
+                    for r in 0..<H { (plane + (r + 1) * pw + 1).update(from: src + r * W, count: W) }
+                    let column = v + c * p + i * tiles
+                    var t0 = 0
+                    while t0 < tiles {
+                        let o = SIMD8<Int>(
+                            offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3],
+                            offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
+                        for r in 0..<a {
+                            for s in 0..<a {
+                                let b = plane + r * pw + s
+                                d[r * a + s] = F8(b[o[0]], b[o[1]], b[o[2]], b[o[3]], b[o[4]], b[o[5]], b[o[6]], b[o[7]])
+                            }
+                        }
+                        T.transformInput(d, out, tmp)
+                        store(out, count: min(8, tiles - t0), to: column + t0, stride: C * p, positions: a2)
+                        t0 += 8
+                    }
+                }
+            }
+        }
+    }
+
+    // dy is (n,K,H,W); dm is (α², K, columns) = A dY Aᵀ of each m×m output tile (zeros past the edges)
+    private static func transformOutputGradients(
+        images: Int, channels K: Int, tiling: Tiling, outputGradient dy: UnsafePointer<Float>, columns p: Int,
+        into dm: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int
+    ) {
+        let m = T.m, a2 = alpha2, tiles = tiling.perImage
+        let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m, oh = tiling.tilesH * m
+        offsets.withUnsafeBufferPointer { offs in
+            Parallel.chunks(images * K, minimumChunk: 4) { range, worker in
+                let plane = scratch + worker * scratchStride
+                let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats)
+                    .bindMemory(to: F8.self, capacity: 3 * a2)
+                let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
+                plane.update(repeating: 0, count: oh * ow)
+                for q in range {
+                    let i = q / K, k = q % K
+                    let src = dy + q * H * W
+                    for r in 0..<H { (plane + r * ow).update(from: src + r * W, count: W) }
+                    let column = dm + k * p + i * tiles
+                    var t0 = 0
+                    while t0 < tiles {
+                        let o = SIMD8<Int>(
+                            offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3],
+                            offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
+                        for r in 0..<m {
+                            for s in 0..<m {
+                                let b = plane + r * ow + s
+                                d[r * m + s] = F8(b[o[0]], b[o[1]], b[o[2]], b[o[3]], b[o[4]], b[o[5]], b[o[6]], b[o[7]])
+                            }
+                        }
+                        T.transformOutputGradient(d, out, tmp)
+                        store(out, count: min(8, tiles - t0), to: column + t0, stride: K * p, positions: a2)
+                        t0 += 8
+                    }
+                }
+            }
+        }
+    }
+
+    // mm is (α², K, columns); y is (n,K,H,W) = Aᵀ M A of each tile, cropped at the edges
+    private static func transformOutputs(
+        images: Int, channels K: Int, tiling: Tiling, products mm: UnsafePointer<Float>, columns p: Int,
+        output y: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int
+    ) {
+        let m = T.m, a2 = alpha2, tiles = tiling.perImage
+        let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m
+        offsets.withUnsafeBufferPointer { offs in
+            Parallel.chunks(images * K, minimumChunk: 4) { range, worker in
+                let plane = scratch + worker * scratchStride
+                let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats)
+                    .bindMemory(to: F8.self, capacity: 3 * a2)
+                let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
+                for q in range {
+                    let i = q / K, k = q % K
+                    let column = mm + k * p + i * tiles
+                    var t0 = 0
+                    while t0 < tiles {
+                        let n = min(8, tiles - t0)
+                        load(from: column + t0, count: n, stride: K * p, positions: a2, into: d)
+                        T.transformOutput(d, out, tmp)
+                        let o = SIMD8<Int>(
+                            offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3],
+                            offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
+                        for r in 0..<m {
+                            for s in 0..<m {
+                                let b = plane + r * ow + s, val = out[r * m + s]
+                                for l in 0..<n { b[o[l]] = val[l] }
+                            }
+                        }
+                        t0 += 8
+                    }
+                    let dst = y + q * H * W
+                    for r in 0..<H { (dst + r * W).update(from: plane + r * ow, count: W) }
+                }
+            }
+        }
+    }
+
+    /// Writes lane l of tile value ξ to dst[ξ·stride + l] for l < count.
+    @inline(__always)
+    private static func store(_ vals: UnsafePointer<F8>, count: Int, to dst: UnsafeMutablePointer<Float>, stride: Int, positions: Int) {
+        if count == 8 {
+            for xi in 0..<positions { UnsafeMutableRawPointer(dst + xi * stride).storeBytes(of: vals[xi], as: F8.self) }
+        } else {
+            for xi in 0..<positions {
+                let val = vals[xi], row = dst + xi * stride
+                for l in 0..<count { row[l] = val[l] }
+            }
+        }
+    }
+
+    /// vals[ξ] lane l = src[ξ·stride + l] for l < count, zero beyond.
+    @inline(__always)
+    private static func load(from src: UnsafePointer<Float>, count: Int, stride: Int, positions: Int, into vals: UnsafeMutablePointer<F8>) {
+        if count == 8 {
+            for xi in 0..<positions { vals[xi] = UnsafeRawPointer(src + xi * stride).loadUnaligned(as: F8.self) }
+        } else {
+            for xi in 0..<positions {
+                var val = F8()
+                let row = src + xi * stride
+                for l in 0..<count { val[l] = row[l] }
+                vals[xi] = val
+            }
+        }
+    }
+
+    // MARK: Filter transforms (8 filters per SIMD lane group)
+
+    // w is (K,C,3,3); u is (α², K, C) = G g Gᵀ of each filter
+    static func transformWeights(outChannels K: Int, inChannels C: Int, weight w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        let count = K * C, a2 = alpha2, groups = (count + 7) / 8
+        Parallel.chunks(groups, minimumChunk: 64) { range, _ in
+            withUnsafeTemporaryAllocation(of: F8.self, capacity: 9 + 2 * a2) { buf in
+                let g = buf.baseAddress!, out = g + 9, tmp = out + a2
+                for grp in range {
+                    let q0 = grp * 8, n = min(8, count - q0)
+                    for e in 0..<9 {
+                        var val = F8()
+                        for l in 0..<n { val[l] = w[(q0 + l) * 9 + e] }
+                        g[e] = val
+                    }
+                    T.transformWeight(g, out, tmp)
+                    store(out, count: n, to: u + q0, stride: count, positions: a2)
+                }
+            }
+        }
+    }
+
+    // du is (α², K, C); dw (K,C,3,3) += Gᵀ dU G of each filter
+    static func accumulateWeightGradient(outChannels K: Int, inChannels C: Int, transformed du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
+        let count = K * C, a2 = alpha2, groups = (count + 7) / 8
+        Parallel.chunks(groups, minimumChunk: 64) { range, _ in
+            withUnsafeTemporaryAllocation(of: F8.self, capacity: 9 + 2 * a2) { buf in
+                let dg = buf.baseAddress!, vals = dg + 9, tmp = vals + a2
+                for grp in range {
+                    let q0 = grp * 8, n = min(8, count - q0)
+                    load(from: du + q0, count: n, stride: count, positions: a2, into: vals)
+                    T.transformWeightGradient(vals, dg, tmp)
+                    for e in 0..<9 {
+                        let val = dg[e]
+                        for l in 0..<n { dw[(q0 + l) * 9 + e] += val[l] }
+                    }
+                }
+            }
+        }
+    }
+}
