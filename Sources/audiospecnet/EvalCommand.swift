@@ -1,11 +1,109 @@
 import ArgumentParser
 import AudioSpecNet
+import Foundation
 
 struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Not yet available.")
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a model on labelled clips: accuracy, top-5, macro-F1, per-class scores, confusions.",
+        discussion: """
+        --data is an ESC-50 layout (DIR/meta/esc50.csv + DIR/audio/; the clips of --folds, by default the test \
+        fold the model file records), a folder of class-named subfolders (DIR/dog/*.wav), or a CSV of path,label \
+        (paths relative to the CSV). Each clip is classified as `infer` would (the model's own front end; clips \
+        longer than the model's clip length are the mean of their windows).
+
+        Clips that fail to decode and clips whose label the model doesn't know are listed, counted, and count as \
+        wrong: accuracy is over every clip asked for (the accuracy over the scored clips is printed beside it).
+
+        --out DIR writes metrics.json (what --json prints), per_class.csv, confusion.csv and confusion.png (a \
+        heat map with the class names).
+
+        Exit status: 0 when accuracy ≥ --min-accuracy (or, without it, when every clip was scored); 1 when \
+        accuracy is below --min-accuracy (a line says by how much), or without it when some clips failed or had \
+        unknown labels; 2 on any error that stops the evaluation (missing or bad model, no data, bad options). \
+        (A command line that does not parse exits 64, as for every subcommand.)
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("The model file.", valueName: "FILE"))
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("ESC-50 folder, folder of class folders, or CSV of path,label.", valueName: "DIR"))
+    var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("ESC-50 folds to evaluate, e.g. 5 or 4,5 (default: the model's recorded test fold).", valueName: "FOLDS"))
+    var folds: String?
+
+    @Flag(name: .long, help: "Print the metrics as one JSON object (metrics.json) instead of text.")
+    var json = false
+
+    @Option(name: .customLong("min-accuracy"), help: ArgumentHelp("Exit 1 when accuracy is below this (0…1).", valueName: "X"))
+    var minAccuracy: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Write metrics.json, per_class.csv, confusion.csv, confusion.png here.", valueName: "DIR"))
+    var out: String?
 
     func run() throws {
-        FileHandleOutput.standardError("audiospecnet: \(NotYetAvailable(command: "eval"))")
-        throw ExitCode(2)
+        do {
+            try evaluate()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandleOutput.standardError("Error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    private func evaluate() throws {
+        guard let model else {
+            throw AudioSpecNetError.invalidArgument("no model given: pass --model FILE (this version ships no default model yet)")
+        }
+        guard let data else { throw AudioSpecNetError.invalidArgument("no data given: pass --data DIR (ESC-50 layout, class folders, or a CSV of path,label)") }
+        if let minAccuracy, !(minAccuracy >= 0 && minAccuracy <= 1) {
+            throw AudioSpecNetError.invalidArgument("--min-accuracy must be between 0 and 1, got \(minAccuracy)")
+        }
+        var foldList: [Int]?
+        if let folds {
+            guard let parsed = EvalDataset.parseFolds(folds) else { throw AudioSpecNetError.invalidArgument("--folds must be fold numbers like 5 or 4,5, got \"\(folds)\"") }
+            foldList = parsed
+        }
+        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let classifier = try Classifier(modelPath: model)
+        let selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata)
+        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
+            pipelined: ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] != "0"))
+        var results: [FileResult] = []
+        results.reserveCapacity(selection.clips.count)
+        let start = Date()
+        runner.run(selection.clips.map(\.path)) { result in
+            results.append(result)
+            FileHandleOutput.progress("eval: \(results.count)/\(selection.clips.count) clips")
+        }
+        FileHandleOutput.progress(nil)
+        let seconds = Date().timeIntervalSince(start)
+        let metrics = EvalMetrics(classes: classifier.classes, clips: selection.clips, results: results)
+        let report = EvalReport(metrics: metrics, model: model, data: data, summary: selection.summary, minAccuracy: minAccuracy)
+        if json {
+            print(report.json())
+        } else {
+            report.text().forEach { print($0) }
+            print(String(format: "%d clips in %.1f s (%.1f clips/s)", selection.clips.count, seconds, Double(selection.clips.count) / max(seconds, 1e-9)))
+        }
+        if let out {
+            let written = try report.write(to: out)
+            if !json { print("wrote " + written.joined(separator: ", ")) }
+        }
+        if let minAccuracy {
+            if metrics.accuracy < minAccuracy {
+                FileHandleOutput.standardError(String(format: "FAIL: accuracy %.4f is below --min-accuracy %.4f by %.4f (%d/%d correct)",
+                                                      metrics.accuracy, minAccuracy, minAccuracy - metrics.accuracy, metrics.correct, metrics.total))
+                throw ExitCode(1)
+            }
+            FileHandleOutput.standardError(String(format: "PASS: accuracy %.4f ≥ --min-accuracy %.4f", metrics.accuracy, minAccuracy))
+            return
+        }
+        if !metrics.failed.isEmpty || !metrics.unknownLabels.isEmpty {
+            FileHandleOutput.standardError("Error: \(metrics.failed.count) clips failed to decode and \(metrics.unknownLabels.count) have labels the model doesn't know (counted as wrong)")
+            throw ExitCode(1)
+        }
     }
 }

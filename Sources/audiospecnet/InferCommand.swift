@@ -1,11 +1,108 @@
 import ArgumentParser
 import AudioSpecNet
+import Foundation
 
 struct InferCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "infer", abstract: "Not yet available.")
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Classify audio files: top-k classes per file, and per window for long audio.",
+        discussion: """
+        INPUT is an audio file (anything libsndfile reads: WAV, FLAC, OGG, Opus, MP3, AIFF, …), a directory \
+        (searched recursively for audio files) or - to read a list of paths from standard input, one per line.
+
+        The model's own front end (sample rate, FFT, mel bands, clip length, recorded in the model file) is \
+        applied to every file. Audio shorter than a window is zero-padded (the output says so). Longer audio \
+        is cut into windows of --window seconds every --hop seconds (the last one zero-padded), streamed in \
+        bounded memory, and reported per window and overall (the mean of the windows' probabilities).
+
+        Output: an aligned table, or with --json one JSON object per file (JSON lines) with "file", \
+        "predictions" ([{"class", "confidence"}]), "duration", "sample_rate", "channels", "padded", "window", \
+        "windows" ([{"start", "end", "predictions"}], when cut into several), or "error" for a file that failed. \
+        --features adds what the reference web service returns for the first window: "visualization" \
+        ({name: {"shape": [H, W], "values": [[…]]}}, the channel mean of conv1, every block's .conv and .relu \
+        and every stage), "input_spectrogram" ({"shape", "values"}) and "waveform" ({"values" (at most 8000), \
+        "sample_rate", "duration"}); it implies --json. --png DIR writes those as pictures instead.
+
+        Exit status: 0 when every file was classified; 1 when some failed (the others are still classified and \
+        the failures reported); 2 when nothing could run (no or bad model, no input, bad options).
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("The model file (.safetensors written by train or convert_checkpoint.py).", valueName: "FILE"))
+    var model: String?
+
+    @Argument(help: ArgumentHelp("Audio files, directories, or - for paths on stdin.", valueName: "INPUT"))
+    var inputs: [String] = []
+
+    @Option(name: .long, help: "Classes to show per file and window.")
+    var top = 3
+
+    @Flag(name: .long, help: "One JSON object per file (JSON lines) instead of a table.")
+    var json = false
+
+    @Option(name: .long, help: ArgumentHelp("Window length in seconds (default: the model's clip length, 5 s for the recipe).", valueName: "SECONDS"))
+    var window: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds between window starts (default: half the window, 2.5 s).", valueName: "SECONDS"))
+    var hop: Double?
+
+    @Flag(name: .long, help: "Add feature maps, input spectrogram and waveform to the JSON (as the reference web service).")
+    var features = false
+
+    @Option(name: .long, help: ArgumentHelp("Write the spectrogram and feature maps as PNG pictures under DIR/<file>/.", valueName: "DIR"))
+    var png: String?
 
     func run() throws {
-        FileHandleOutput.standardError("audiospecnet: \(NotYetAvailable(command: "infer"))")
-        throw ExitCode(2)
+        do {
+            try infer()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            FileHandleOutput.standardError("Error: \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    private func infer() throws {
+        guard let model else {
+            throw AudioSpecNetError.invalidArgument("no model given: pass --model FILE (this version ships no default model yet)")
+        }
+        guard !inputs.isEmpty else { throw AudioSpecNetError.invalidArgument("no INPUT given: pass audio files, directories or - for paths on stdin") }
+        guard top >= 1 else { throw AudioSpecNetError.invalidArgument("--top must be at least 1, got \(top)") }
+        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
+        let classifier = try Classifier(modelPath: model)
+        let pipelined = ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] != "0"
+        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
+            windowSeconds: window, hopSeconds: hop, features: features || png != nil, pipelined: pipelined))
+        let (files, inputErrors) = InputExpansion.expand(inputs)
+        if files.isEmpty {
+            throw AudioSpecNetError.invalidArgument(inputErrors.first?.error ?? "no audio files to classify")
+        }
+        let asJSON = json || features
+        var report = InferenceReport(classes: classifier.classes, topK: top, paths: files + inputErrors.map(\.path))
+        report.featureValues = features
+        var failed = 0
+        func emit(_ result: FileResult) {
+            var pictures: [String: String] = [:]
+            if let png, let capture = result.features, result.error == nil {
+                do { pictures = try FeaturePictures.write(capture, for: result.path, into: png) } catch {
+                    FileHandleOutput.standardError("Error: \(error)")
+                    failed += 1
+                }
+            }
+            if result.error != nil { failed += 1 }
+            if asJSON {
+                print(report.jsonLine(result, pictures: pictures))
+            } else {
+                report.tableLines(result).forEach { print($0) }
+            }
+            fflush(stdout)
+        }
+        if !asJSON { print(report.header) }
+        inputErrors.forEach(emit)
+        runner.run(files, report: emit)
+        if failed > 0 {
+            FileHandleOutput.standardError("Error: \(failed) of \(files.count + inputErrors.count) inputs failed (see the error entries above)")
+            throw ExitCode(1)
+        }
     }
 }

@@ -1,0 +1,134 @@
+import Foundation
+
+/// An audio file and the class name it should get.
+public struct LabelledClip: Equatable, Sendable {
+    public let path: String
+    public let label: String
+    public init(path: String, label: String) {
+        self.path = path
+        self.label = label
+    }
+}
+
+/// Where `eval` finds labelled clips: an ESC-50 layout (`DIR/meta/esc50.csv` + `DIR/audio/`) restricted to
+/// some folds, a folder of class-named subfolders (`DIR/dog/*.wav`), or a CSV of `path,label`.
+public enum EvalDataset {
+    public struct Selection {
+        public let clips: [LabelledClip]
+        /// One line saying what was selected ("ESC-50 fold 5 of DIR: 400 clips").
+        public let summary: String
+        public let folds: [Int]?
+    }
+
+    public static func load(data: String, folds: [Int]?, metadata: ModelMetadata) throws -> Selection {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else {
+            throw AudioSpecNetError.file(path: data, reason: "no such file or directory")
+        }
+        if !isDirectory.boolValue { return try csv(data) }
+        let meta = (data as NSString).appendingPathComponent("meta/esc50.csv")
+        if FileManager.default.fileExists(atPath: meta) {
+            return try esc50(root: data, csv: meta, folds: folds ?? recordedTestFolds(metadata), explicit: folds != nil)
+        }
+        return try classFolders(data)
+    }
+
+    /// The test fold(s) a model file records: metadata `test_fold` / `test_folds` ("5" or "[4, 5]"), or a
+    /// `test_fold` field inside a JSON value (a training run's config).
+    public static func recordedTestFolds(_ metadata: ModelMetadata) -> [Int]? {
+        for key in ["test_fold", "test_folds", "fold"] {
+            if let text = metadata.extra[key], let folds = parseFolds(text) { return folds }
+        }
+        for key in metadata.extra.keys.sorted() {
+            guard let text = metadata.extra[key], text.hasPrefix("{"),
+                  let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { continue }
+            for name in ["test_fold", "test_folds"] {
+                if let n = object[name] as? Int { return [n] }
+                if let list = object[name] as? [Int], !list.isEmpty { return list }
+                if let s = object[name] as? String, let folds = parseFolds(s) { return folds }
+            }
+        }
+        return nil
+    }
+
+    /// "5", "4,5", "[4, 5]" → folds; nil when not a list of positive integers.
+    public static func parseFolds(_ text: String) -> [Int]? {
+        let cleaned = text.trimmingCharacters(in: CharacterSet(charactersIn: "[] \n"))
+        let parts = cleaned.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let folds = parts.compactMap { Int($0) }
+        guard !folds.isEmpty, folds.count == parts.count, folds.allSatisfy({ $0 >= 1 }) else { return nil }
+        return Array(Set(folds)).sorted()
+    }
+
+    static func esc50(root: String, csv: String, folds: [Int]?, explicit: Bool) throws -> Selection {
+        guard let folds else {
+            throw AudioSpecNetError.invalidArgument("the model records no test fold: pass --folds (e.g. --folds 5) to choose the ESC-50 folds to evaluate")
+        }
+        let metadata = try ESC50Metadata(path: csv)
+        let wanted = Set(folds)
+        let audio = (root as NSString).appendingPathComponent("audio")
+        let fm = FileManager.default
+        let clips: [LabelledClip] = metadata.clips.filter { wanted.contains($0.fold) }.map { clip in
+            var path = (audio as NSString).appendingPathComponent(clip.filename)
+            if !fm.fileExists(atPath: path) {  // the same clip stored in another format (e.g. FLAC)
+                let stem = (path as NSString).deletingPathExtension
+                if let other = ["flac", "ogg", "wav"].map({ stem + "." + $0 }).first(where: { fm.fileExists(atPath: $0) }) { path = other }
+            }
+            return LabelledClip(path: path, label: clip.category)
+        }
+        guard !clips.isEmpty else {
+            throw AudioSpecNetError.invalidArgument("\(csv): no clips in fold\(folds.count > 1 ? "s" : "") \(folds.map(String.init).joined(separator: ","))")
+        }
+        let foldText = "fold\(folds.count > 1 ? "s" : "") \(folds.map(String.init).joined(separator: ","))"
+        return Selection(clips: clips, summary: "ESC-50 \(foldText)\(explicit ? "" : " (the model's test fold)") of \(root): \(clips.count) clips", folds: folds)
+    }
+
+    /// `DIR/<class>/…/*.wav`: the label is the name of the first-level folder.
+    static func classFolders(_ root: String) throws -> Selection {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        var clips: [LabelledClip] = []
+        for name in names {
+            let folder = (root as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            clips += InputExpansion.audioFiles(under: folder).map { LabelledClip(path: $0, label: name) }
+        }
+        guard !clips.isEmpty else {
+            throw AudioSpecNetError.file(path: root, reason: "holds no labelled audio: expected an ESC-50 layout (meta/esc50.csv + audio/), class-named subfolders of audio files, or a CSV of path,label")
+        }
+        let classes = Set(clips.map(\.label)).count
+        return Selection(clips: clips, summary: "\(root): \(clips.count) clips in \(classes) class folders", folds: nil)
+    }
+
+    /// A CSV of `path,label` rows (an optional header naming path and label columns; paths relative to
+    /// the CSV's folder).
+    static func csv(_ file: String) throws -> Selection {
+        guard let data = FileManager.default.contents(atPath: file) else { throw AudioSpecNetError.file(path: file, reason: "cannot read") }
+        let base = (file as NSString).deletingLastPathComponent
+        var lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        var pathColumn = 0, labelColumn = 1, firstLine = 1
+        if let header = lines.first {
+            let cells = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            if let p = cells.firstIndex(where: { ["path", "file", "filename"].contains($0) }),
+               let l = cells.firstIndex(where: { ["label", "class", "category"].contains($0) }) {
+                pathColumn = p
+                labelColumn = l
+                lines.removeFirst()
+                firstLine = 2
+            }
+        }
+        var clips: [LabelledClip] = []
+        for (n, line) in lines.enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) }
+            guard cells.count > max(pathColumn, labelColumn), !cells[pathColumn].isEmpty, !cells[labelColumn].isEmpty else {
+                throw AudioSpecNetError.format(path: file, reason: "line \(n + firstLine): expected path,label, got \"\(line)\"")
+            }
+            let p = cells[pathColumn]
+            clips.append(LabelledClip(path: p.hasPrefix("/") || base.isEmpty ? p : (base as NSString).appendingPathComponent(p), label: cells[labelColumn]))
+        }
+        guard !clips.isEmpty else { throw AudioSpecNetError.format(path: file, reason: "no path,label rows") }
+        return Selection(clips: clips, summary: "\(file): \(clips.count) clips", folds: nil)
+    }
+}

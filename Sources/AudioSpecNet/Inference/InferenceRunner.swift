@@ -1,0 +1,290 @@
+import Foundation
+
+/// Settings of one `infer` (or `eval`) run.
+public struct InferenceOptions: Sendable {
+    /// Window length in seconds; nil means the model's clip length (5 s for the recipe).
+    public var windowSeconds: Double?
+    /// Seconds between window starts; nil means half the window.
+    public var hopSeconds: Double?
+    /// Capture what the reference web service returns (feature maps, spectrogram, waveform).
+    public var features = false
+    /// Decode the next file on another thread while the network classifies (measured faster; see README).
+    public var pipelined = true
+    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = true) {
+        self.windowSeconds = windowSeconds
+        self.hopSeconds = hopSeconds
+        self.features = features
+        self.pipelined = pipelined
+    }
+}
+
+/// The probabilities of one window of a file.
+public struct WindowPrediction: Sendable {
+    public let start: Double, end: Double
+    public let probabilities: [Float]
+}
+
+/// What the reference web service returns beside predictions: channel-mean feature maps, the network's input
+/// and a decimated waveform.
+public struct FeatureCapture: Sendable {
+    public struct Map: Sendable {
+        public let name: String
+        public let height: Int, width: Int
+        /// Row-major [height, width], finite.
+        public let values: [Float]
+    }
+    /// In the order the network produces them: conv1, layer1.block0.conv, layer1.block0.relu, …, layer1, …
+    public var maps: [Map] = []
+    /// The first window's log-mel [nMels, frames] (the input the maps come from).
+    public var spectrogram: Map
+    /// At most 8 000 evenly spaced samples of the whole file at `sampleRate`.
+    public var waveform: [Float] = []
+    public var sampleRate: Int
+    public var duration: Double = 0
+}
+
+/// The outcome for one input file: probabilities overall and per window, or the error that stopped it.
+public struct FileResult: Sendable {
+    public let path: String
+    public var error: String?
+    /// Length of the audio in seconds; rate and channels of the source file.
+    public var duration: Double = 0
+    public var sourceSampleRate = 0, channels = 0
+    /// Window length used (seconds); true when the audio was shorter than one window and zero-padded.
+    public var windowSeconds: Double = 0
+    public var padded = false
+    public var windows: [WindowPrediction] = []
+    /// Mean of the windows' probabilities.
+    public var probabilities: [Float] = []
+    public var features: FeatureCapture?
+
+    public init(path: String, error: String? = nil) {
+        self.path = path
+        self.error = error
+    }
+}
+
+/// Classifies a list of files in order. With `pipelined`, a front-end thread decodes, resamples and computes
+/// log-mels (of the next file, or of a long file's next windows) while this thread runs the network, batching
+/// windows across files; the queue between them holds a few batches, so memory stays bounded for any length.
+public final class InferenceRunner {
+    public let classifier: Classifier
+    public let options: InferenceOptions
+    public let windowSamples: Int, hopSamples: Int
+    public var windowSeconds: Double { Double(windowSamples) / Double(classifier.config.sampleRate) }
+    public var hopSeconds: Double { Double(hopSamples) / Double(classifier.config.sampleRate) }
+    public var windowFrames: Int { classifier.config.frames(forSamples: windowSamples) }
+
+    public init(classifier: Classifier, options: InferenceOptions) throws {
+        self.classifier = classifier
+        self.options = options
+        let sr = Double(classifier.config.sampleRate)
+        let window = options.windowSeconds ?? classifier.config.clipSeconds
+        let hop = options.hopSeconds ?? window / 2
+        guard window.isFinite, window > 0, window <= 600 else { throw AudioSpecNetError.invalidArgument("--window must be between 0 and 600 seconds, got \(window)") }
+        guard hop.isFinite, hop > 0, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("--hop must be a positive number of seconds, got \(hop)") }
+        windowSamples = max(classifier.config.nFFT / 2 + 1, Int((window * sr).rounded()))
+        hopSamples = max(1, Int((hop * sr).rounded()))
+    }
+
+    /// A batch of windows of one file, made by the front end.
+    struct Piece {
+        let file: Int
+        var starts: [Int] = []
+        var valid: [Int] = []
+        var spectrograms: [[Float]] = []
+        /// Set on the file's last piece.
+        var final = false
+        var error: String?
+        var totalSamples = 0, sourceSampleRate = 0, channels = 0
+        var waveform: [Float] = []
+    }
+
+    /// Classifies `paths`, calling `report` with each file's result in input order, as soon as it is known.
+    public func run(_ paths: [String], report: (FileResult) -> Void) {
+        var pending: [Int: FileResult] = [:]
+        var next = 0
+        func consume(_ pieces: [Piece]) {
+            classify(pieces, into: &pending, paths: paths)
+            while doneFlags.contains(next), let done = pending[next] {
+                report(done)
+                pending[next] = nil
+                doneFlags.remove(next)
+                next += 1
+            }
+        }
+        if options.pipelined && paths.count > 0 {
+            let queue = BoundedQueue<Piece>(capacity: 3)
+            let producer = Thread { [self] in
+                for i in paths.indices { produce(file: i, path: paths[i]) { queue.push($0) } }
+                queue.close()
+            }
+            producer.stackSize = 4 << 20
+            producer.start()
+            while let first = queue.pop() {
+                var batch = [first]
+                var windows = first.spectrograms.count
+                while windows < classifier.maxBatch, let more = queue.tryPop() {
+                    batch.append(more)
+                    windows += more.spectrograms.count
+                }
+                consume(batch)
+            }
+        } else {
+            for i in paths.indices { produce(file: i, path: paths[i]) { consume([$0]) } }
+        }
+    }
+
+    private var doneFlags = Set<Int>()
+    /// Running sums of probabilities per file while its windows arrive.
+    private var sums: [Int: [Double]] = [:]
+
+    /// Front end: the windows of one file as pieces of at most `maxBatch` log-mels.
+    func produce(file: Int, path: String, emit: (Piece) -> Void) {
+        let config = classifier.config
+        do {
+            let reader = try WindowReader(path: path, sampleRate: config.sampleRate, windowSamples: windowSamples,
+                                          hopSamples: hopSamples, waveformPoints: options.features ? 8000 : 0)
+            var piece = Piece(file: file)
+            while let window = try reader.next() {
+                piece.starts.append(window.start)
+                piece.valid.append(window.valid)
+                piece.spectrograms.append(classifier.frontEnd.spectrogram.compute(window.samples))
+                if piece.spectrograms.count == classifier.maxBatch {
+                    emit(piece)
+                    piece = Piece(file: file)
+                }
+            }
+            piece.final = true
+            piece.totalSamples = reader.totalSamples
+            piece.sourceSampleRate = reader.sourceSampleRate
+            piece.channels = reader.channels
+            piece.waveform = reader.waveform
+            emit(piece)
+        } catch {
+            var piece = Piece(file: file)
+            piece.final = true
+            piece.error = Self.describe(error, path: path)
+            emit(piece)
+        }
+    }
+
+    /// Network: one forward pass over every window of `pieces`, then bookkeeping per file.
+    private func classify(_ pieces: [Piece], into pending: inout [Int: FileResult], paths: [String]) {
+        let all = pieces.flatMap(\.spectrograms)
+        let probabilities = all.isEmpty ? [] : classifier.probabilities(all, frames: windowFrames)
+        let sr = Double(classifier.config.sampleRate)
+        var offset = 0
+        for piece in pieces {
+            var result = pending[piece.file] ?? FileResult(path: paths[piece.file])
+            if result.error == nil {
+                for (j, start) in piece.starts.enumerated() {
+                    let p = probabilities[offset + j]
+                    result.windows.append(WindowPrediction(start: Double(start) / sr, end: Double(start + windowSamples) / sr, probabilities: p))
+                    var sum = sums[piece.file] ?? [Double](repeating: 0, count: p.count)
+                    for k in p.indices { sum[k] += Double(p[k]) }
+                    sums[piece.file] = sum
+                }
+                if options.features && result.features == nil, let first = piece.spectrograms.first {
+                    result.features = captureFeatures(first)
+                }
+            }
+            offset += piece.spectrograms.count
+            if let error = piece.error {
+                result.error = error
+                result.windows = []
+                result.features = nil
+            }
+            if piece.final {
+                if result.error == nil {
+                    result.duration = Double(piece.totalSamples) / sr
+                    result.sourceSampleRate = piece.sourceSampleRate
+                    result.channels = piece.channels
+                    result.windowSeconds = windowSeconds
+                    result.padded = piece.totalSamples < windowSamples
+                    let n = Double(max(1, result.windows.count))
+                    result.probabilities = (sums[piece.file] ?? []).map { Float($0 / n) }
+                    if result.features != nil {
+                        result.features!.waveform = piece.waveform.map(finite)
+                        result.features!.duration = result.duration
+                    }
+                }
+                sums[piece.file] = nil
+                doneFlags.insert(piece.file)
+            }
+            pending[piece.file] = result
+        }
+    }
+
+    /// A forward pass of one window that keeps the channel mean of every feature map.
+    func captureFeatures(_ spectrogram: [Float]) -> FeatureCapture {
+        let config = classifier.config
+        var capture = FeatureCapture(spectrogram: .init(name: "input_spectrogram", height: config.nMels, width: windowFrames,
+                                                        values: spectrogram.map(finite)), sampleRate: config.sampleRate)
+        _ = classifier.forward([spectrogram], frames: windowFrames) { name, t in
+            capture.maps.append(Self.channelMean(name: name, t))
+        }
+        return capture
+    }
+
+    /// The mean over channels of the first item of an NCHW tensor: [H, W].
+    static func channelMean(name: String, _ t: Tensor) -> FeatureCapture.Map {
+        let c = t.shape[1], h = t.shape[2], w = t.shape[3], plane = h * w
+        var sums = [Double](repeating: 0, count: plane)
+        for ch in 0..<c {
+            let p = t.data + ch * plane
+            for i in 0..<plane { sums[i] += Double(p[i]) }
+        }
+        return .init(name: name, height: h, width: w, values: sums.map { finite(Float($0 / Double(c))) })
+    }
+
+    /// One line: the library's errors already name the file; anything else gets the path prepended.
+    static func describe(_ error: Error, path: String) -> String {
+        let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
+        return text.hasPrefix(path) ? text : "\(path): \(text)"
+    }
+}
+
+/// A blocking FIFO of bounded size between the front-end thread and the network.
+final class BoundedQueue<Element>: @unchecked Sendable {
+    private var items: [Element] = []
+    private var closed = false
+    private let capacity: Int
+    private let condition = NSCondition()
+
+    init(capacity: Int) { self.capacity = max(1, capacity) }
+
+    func push(_ item: Element) {
+        condition.lock()
+        while items.count >= capacity { condition.wait() }
+        items.append(item)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next item, waiting for one; nil once closed and drained.
+    func pop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !closed { condition.wait() }
+        if items.isEmpty { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+
+    /// The next item if one is ready now.
+    func tryPop() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        if items.isEmpty { return nil }
+        condition.broadcast()
+        return items.removeFirst()
+    }
+}

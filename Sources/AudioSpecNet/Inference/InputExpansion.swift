@@ -1,0 +1,74 @@
+import Foundation
+
+/// Turns `infer`'s INPUT arguments into audio files: files as given, directories searched recursively for
+/// the audio extensions libsndfile reads, and `-` for a list of paths on stdin (one per line).
+public enum InputExpansion {
+    /// Extensions of the formats libsndfile reads (case-insensitive).
+    public static let audioExtensions: Set<String> = [
+        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "w64", "rf64",
+        "caf", "voc", "sf", "paf", "iff", "svx", "nist", "sph", "mat4", "mat5", "pvf", "xi", "htk", "sd2", "wve", "avr",
+    ]
+
+    public static func isAudioFile(_ path: String) -> Bool {
+        audioExtensions.contains((path as NSString).pathExtension.lowercased())
+    }
+
+    /// Files to classify, in argument order (directories sorted), each once; and one error line for every
+    /// input that names nothing usable (missing path, directory without audio, empty stdin list).
+    public static func expand(_ inputs: [String], readStandardInput: () -> String? = { readAllStandardInput() }) -> (files: [String], errors: [FileResult]) {
+        var files: [String] = [], errors: [FileResult] = []
+        var seen = Set<String>()
+        func add(_ path: String) {
+            if seen.insert(path).inserted { files.append(path) }
+        }
+        func visit(_ input: String, fromStdin: Bool) {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                errors.append(FileResult(path: input, error: "\(input): no such file or directory"))
+                return
+            }
+            if !isDirectory.boolValue { add(input); return }
+            let found = audioFiles(under: input)
+            if found.isEmpty {
+                errors.append(FileResult(path: input, error: "\(input): directory holds no audio files (\(audioExtensions.sorted().prefix(8).joined(separator: ", ")), …)"))
+            }
+            found.forEach(add)
+        }
+        var usedStdin = false
+        for input in inputs {
+            if input == "-" {
+                guard !usedStdin else { continue }
+                usedStdin = true
+                let lines = (readStandardInput() ?? "").split(whereSeparator: \.isNewline)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                if lines.isEmpty { errors.append(FileResult(path: "-", error: "-: no paths on standard input")) }
+                for line in lines { visit(line, fromStdin: true) }
+            } else {
+                visit(input, fromStdin: false)
+            }
+        }
+        return (files, errors)
+    }
+
+    /// Audio files below `directory`, recursively, sorted by path; hidden files skipped.
+    public static func audioFiles(under directory: String) -> [String] {
+        let base = URL(fileURLWithPath: directory)
+        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else { return [] }
+        var out: [String] = []
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        let basePath = base.standardizedFileURL.path
+        for case let url as URL in walker where isAudioFile(url.path) {
+            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            // Keep the user's spelling of the directory in the paths we print.
+            let full = url.standardizedFileURL.path
+            let relative = full.hasPrefix(basePath + "/") ? String(full.dropFirst(basePath.count + 1)) : url.lastPathComponent
+            out.append(prefix + relative)
+        }
+        return out.sorted()
+    }
+
+    public static func readAllStandardInput() -> String? {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
