@@ -63,9 +63,9 @@ final class TrainingOutput: @unchecked Sendable {
             }
             guard !quiet else { return }
             FileHandleOutput.standardError(String(
-                format: "epoch %3d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f%@  lr %.3g  %@  (%.1f samples/s)",
+                format: "epoch %3d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
                 m.epoch, epochs, m.trainLoss, m.trainAccuracy, m.valLoss, m.valAccuracy, m.best ? " *" : "  ", m.lr,
-                duration(m.seconds), m.samplesPerSecond))
+                duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds))
         }
     }
 

@@ -12,17 +12,19 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var seconds: Double
     public var samplesPerSecond: Double
     public var best: Bool
+    /// Seconds the training loop waited for batches (0 when preparation stays off the critical path).
+    public var dataWaitSeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case epoch, lr, seconds, best
+        case epoch, lr, seconds, best, dataWaitSeconds = "data_wait_s"
         case trainLoss = "train_loss", trainAccuracy = "train_acc", valLoss = "val_loss", valAccuracy = "val_acc"
         case samplesPerSecond = "samples_per_s"
     }
 
-    public static let csvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s,best"
+    public static let csvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s,best,data_wait_s"
     public var csvRow: String {
-        String(format: "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.3f,%.2f,%d", epoch, trainLoss, trainAccuracy, valLoss, valAccuracy, lr,
-               seconds, samplesPerSecond, best ? 1 : 0)
+        String(format: "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.3f,%.2f,%d,%.3f", epoch, trainLoss, trainAccuracy, valLoss, valAccuracy, lr,
+               seconds, samplesPerSecond, best ? 1 : 0, dataWaitSeconds)
     }
 }
 
@@ -44,6 +46,7 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var partialCorrect: Int = 0
     public var partialSeen: Int = 0
     public var partialSeconds: Double = 0
+    public var partialDataWait: Double = 0
     public var history: [EpochMetrics] = []
     public var bestEpoch: Int = 0
     public var bestValAccuracy: Double = -1
@@ -54,7 +57,7 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         case epoch, history
         case stepInEpoch = "step_in_epoch", globalStep = "global_step", adamStep = "adam_step", dropoutRNG = "dropout_rng"
         case partialLoss = "partial_loss", partialCorrect = "partial_correct", partialSeen = "partial_seen"
-        case partialSeconds = "partial_seconds", bestEpoch = "best_epoch", bestValAccuracy = "best_val_acc"
+        case partialSeconds = "partial_seconds", partialDataWait = "partial_data_wait", bestEpoch = "best_epoch", bestValAccuracy = "best_val_acc"
         case bestValLoss = "best_val_loss", wallSeconds = "wall_seconds"
     }
 
@@ -71,6 +74,7 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         partialCorrect = try c.decode(Int.self, forKey: .partialCorrect)
         partialSeen = try c.decode(Int.self, forKey: .partialSeen)
         partialSeconds = try c.decode(Double.self, forKey: .partialSeconds)
+        partialDataWait = try c.decodeIfPresent(Double.self, forKey: .partialDataWait) ?? 0
         history = try c.decode([EpochMetrics].self, forKey: .history)
         bestEpoch = try c.decode(Int.self, forKey: .bestEpoch)
         bestValAccuracy = try c.decode(Double.self, forKey: .bestValAccuracy)
@@ -90,6 +94,7 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         try c.encode(partialCorrect, forKey: .partialCorrect)
         try c.encode(partialSeen, forKey: .partialSeen)
         try c.encode(partialSeconds, forKey: .partialSeconds)
+        try c.encode(partialDataWait, forKey: .partialDataWait)
         try c.encode(history, forKey: .history)
         try c.encode(bestEpoch, forKey: .bestEpoch)
         try c.encode(bestValAccuracy, forKey: .bestValAccuracy)

@@ -161,7 +161,9 @@ public final class Trainer {
                     try saveLast()
                     throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
                 }
+                let waitStart = DispatchTime.now().uptimeNanoseconds
                 let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
+                state.partialDataWait += Double(DispatchTime.now().uptimeNanoseconds - waitStart) * 1e-9
                 model.arena.zeroGradients()
                 let logits = model.forward(batch.input, training: true)
                 let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
@@ -198,12 +200,13 @@ public final class Trainer {
             var metrics = EpochMetrics(epoch: epoch, trainLoss: state.partialLoss / Double(max(1, state.partialSeen)),
                                        trainAccuracy: Double(state.partialCorrect) / Double(max(1, state.partialSeen)),
                                        valLoss: valLoss, valAccuracy: valAcc, lr: lr, seconds: trainSeconds + evalSeconds,
-                                       samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest)
+                                       samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest,
+                                       dataWaitSeconds: state.partialDataWait)
             metrics.best = isBest
             state.history.append(metrics)
             state.epoch = epoch
             state.stepInEpoch = 0
-            state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0
+            state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0; state.partialDataWait = 0
             if isBest {
                 state.bestEpoch = epoch
                 state.bestValAccuracy = valAcc
@@ -217,11 +220,11 @@ public final class Trainer {
             try writeMetrics()
             events(.epoch(metrics, epochs: options.epochs))
         }
-        return try finish(wall: wall())
+        return try finish(wall: wall)
     }
 
     /// Tests the best checkpoint on the test fold once and writes summary.json.
-    private func finish(wall: Double) throws -> TrainingSummary {
+    private func finish(wall: () -> Double) throws -> TrainingSummary {
         assembler.drain()
         let best = try SafetensorsFile(path: bestPath)
         try ModelFile.loadWeights(into: model, from: best)
@@ -233,7 +236,7 @@ public final class Trainer {
             testAccuracy: testAcc, testLoss: testLoss, testFold: options.testFold, valFold: options.valFold,
             selection: optimistic ? "best epoch picked on the test fold (--val-fold none)" : "best epoch picked on validation fold \(options.valFold!)",
             trainClips: data.train.count, valClips: data.validation.count, testClips: data.test.count,
-            meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall,
+            meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall(),
             note: optimistic ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)
         try AtomicFile.write(prettyJSON(summary) + "\n", to: outputDirectory + "/summary.json")
         return summary
