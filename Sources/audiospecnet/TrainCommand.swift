@@ -75,6 +75,9 @@ struct TrainCommand: ParsableCommand {
             case .interrupted:
                 FileHandleOutput.standardError("audiospecnet: \(stop). Resume with: \(resumeCommand(outDir))")
                 throw ExitCode(130)
+            case .cancelled:
+                FileHandleOutput.standardError("audiospecnet: \(stop)")
+                throw ExitCode(130)
             case .nonFinite:
                 FileHandleOutput.standardError("audiospecnet: \(stop)")
                 throw ExitCode(3)

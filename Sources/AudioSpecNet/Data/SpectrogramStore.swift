@@ -68,7 +68,10 @@ public final class SpectrogramStore: @unchecked Sendable {
             var i = w
             while i < paths.count {
                 defer { i += workers }
-                lock.lock(); let failed = failure != nil; lock.unlock()
+                lock.lock()
+                if failure == nil && StopSignal.requested { failure = TrainingStop.cancelled }
+                let failed = failure != nil
+                lock.unlock()
                 if failed { return }
                 do {
                     let path = paths[i]

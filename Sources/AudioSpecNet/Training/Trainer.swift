@@ -51,11 +51,15 @@ public enum TrainingStop: Error, CustomStringConvertible {
     case interrupted(epoch: Int, step: Int, checkpoint: String)
     /// The loss turned NaN/Inf; `lastGood` is the newest checkpoint that predates it (nil when none).
     case nonFinite(epoch: Int, step: Int, loss: Double, lastGood: String?)
+    /// A stop was requested before training started (while the spectrograms were being built).
+    case cancelled
 
     public var description: String {
         switch self {
         case .interrupted(let epoch, let step, let checkpoint):
             return "interrupted in epoch \(epoch) after step \(step); state saved to \(checkpoint)"
+        case .cancelled:
+            return "interrupted before training started; nothing was saved"
         case .nonFinite(let epoch, let step, let loss, let lastGood):
             return "the training loss became \(loss) at epoch \(epoch), step \(step); stopped without saving. Last good checkpoint: \(lastGood ?? "none (no epoch completed)")"
         }
