@@ -99,43 +99,13 @@ struct TrainCommand: ParsableCommand {
     }
 
     func runCrossValidation(options: TrainingOptions, outDir: String, cacheDirectory: String?, output: TrainingOutput) throws {
-        let dataset = try ESC50Dataset(root: options.dataDirectory)
-        let folds = dataset.foldsOnDisk
-        guard folds.count >= 3 || (folds.count >= 2 && options.valFold == nil) else {
-            throw AudioSpecNetError.invalidArgument("--cv needs at least 3 folds with audio, found \(folds)")
-        }
-        output.line("cross-validation over folds \(folds.map(String.init).joined(separator: ",")) (each the test fold once\(options.valFold == nil ? ", selection on the test fold" : ", validation = the fold before it"))")
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        var rows: [(fold: Int, summary: TrainingSummary)] = []
-        for (k, fold) in folds.enumerated() {
-            var o = options
-            o.testFold = fold
-            o.valFold = options.valFold == nil ? nil : folds[(k + folds.count - 1) % folds.count]
-            o.trainFolds = folds.filter { $0 != o.testFold && $0 != o.valFold }
-            let dir = outDir + "/fold\(fold)"
-            if let done = try? JSONDecoder().decode(TrainingSummary.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json"))),
-               resume {
-                output.line("fold \(fold): already complete (test accuracy \(String(format: "%.4f", done.testAccuracy)))")
-                rows.append((fold, done))
-                continue
-            }
-            output.line("fold \(fold) as test, validation \(o.valFold.map(String.init) ?? "none"), training on \(o.trainFolds.map(String.init).joined(separator: ",")) → \(dir)")
-            let canResume = resume && FileManager.default.fileExists(atPath: dir + "/last.safetensors")
+        let result = try CrossValidation.run(options: options, outputDirectory: outDir, resume: resume, message: { output.line($0) }) { o, dir, canResume in
             let summary = try TrainingRun.run(options: o, outDir: dir, resume: canResume, cacheDirectory: cacheDirectory, output: output)
             output.summary(summary, outDir: dir)
-            rows.append((fold, summary))
+            return summary
         }
-        let accs = rows.map(\.summary.testAccuracy)
-        let mean = accs.reduce(0, +) / Double(accs.count)
-        let std = (accs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, accs.count - 1))).squareRoot()
-        var csv = "test_fold,val_fold,best_epoch,best_val_acc,test_acc,test_loss,wall_seconds\n"
-        for r in rows {
-            csv += String(format: "%d,%@,%d,%.6f,%.6f,%.6f,%.1f\n", r.fold, r.summary.valFold.map(String.init) ?? "none", r.summary.bestEpoch,
-                          r.summary.bestValAccuracy, r.summary.testAccuracy, r.summary.testLoss, r.summary.wallSeconds)
-        }
-        csv += String(format: "mean,,,,%.6f,,\nstd,,,,%.6f,,\n", mean, std)
-        try AtomicFile.write(csv, to: outDir + "/cv.csv")
-        let text = String(format: "cross-validated test accuracy %.2f %% ± %.2f %% (mean ± sample std over %d folds)", 100 * mean, 100 * std, accs.count)
-        output.result(text, json: ["cv_mean_test_acc": mean, "cv_std_test_acc": std, "folds": Double(accs.count)])
+        let text = String(format: "cross-validated test accuracy %.2f %% ± %.2f %% (mean ± sample std over %d folds); %@/cv.csv",
+                          100 * result.mean, 100 * result.standardDeviation, result.folds.count, outDir)
+        output.result(text, json: ["cv_mean_test_acc": result.mean, "cv_std_test_acc": result.standardDeviation, "folds": Double(result.folds.count)])
     }
 }

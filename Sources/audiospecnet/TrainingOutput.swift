@@ -45,15 +45,13 @@ final class TrainingOutput: @unchecked Sendable {
         case .step(let p):
             guard !quiet else { return }
             let now = DispatchTime.now().uptimeNanoseconds
-            let text = String(format: "epoch %d/%d %@ %d/%d  loss %.4f  acc %.3f  %.1f samples/s  ETA %@", p.epoch, p.epochs,
-                              bar(Double(p.step) / Double(p.steps)), p.step, p.steps, p.loss, p.accuracy, p.samplesPerSecond,
-                              duration(p.etaSeconds))
-            if FileHandleOutput.stderrIsTerminal {
-                if p.step == p.steps || now - lastLive > 200_000_000 { lastLive = now; FileHandleOutput.progress(text) }
-            } else if now - lastPlain > 30_000_000_000 && p.step < p.steps {
-                lastPlain = now
-                FileHandleOutput.standardError(text.replacingOccurrences(of: bar(Double(p.step) / Double(p.steps)) + " ", with: ""))
-            }
+            let live = FileHandleOutput.stderrIsTerminal
+            // format only when a line is due (at most 5 a second live, every 30 s plain)
+            guard live ? (p.step == p.steps || now - lastLive > 200_000_000) : (now - lastPlain > 30_000_000_000 && p.step < p.steps) else { return }
+            let head = String(format: "epoch %d/%d ", p.epoch, p.epochs) + (live ? bar(Double(p.step) / Double(p.steps)) + " " : "")
+            let text = head + String(format: "%d/%d  loss %.4f  acc %.3f  %.1f samples/s  ETA ", p.step, p.steps, p.loss, p.accuracy,
+                                     p.samplesPerSecond) + duration(p.etaSeconds)
+            if live { lastLive = now; FileHandleOutput.progress(text) } else { lastPlain = now; FileHandleOutput.standardError(text) }
         case .epoch(let m, let epochs):
             finish()
             if json {

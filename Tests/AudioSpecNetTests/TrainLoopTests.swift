@@ -192,4 +192,33 @@ final class TrainLoopTests: XCTestCase {
         o16.frontEnd = TrainingOptions.frontEnd(sampleRate: 16000)
         XCTAssertEqual(try TrainingData.load(options: o16, cacheDirectory: cache).store.statistics.computed, 8)
     }
+
+    /// --cv: each fold with audio is the test fold once, validation the fold before it; cv.csv holds the
+    /// folds and mean ± std; a resumed cross-validation reuses finished folds.
+    func testCrossValidationRunsEveryFoldAndWritesCVCSV() throws {
+        let layout = try TrainClips.makeLayout(folds: [1, 2, 3, 1, 2, 3, 1, 2], label: "cv")
+        var options = TrainClips.smallOptions(data: layout, epochs: 1)
+        options.trainFolds = []
+        let out = Fixtures.scratchDirectory("cv-run")
+        var trained: [Int] = []
+        func train(_ o: TrainingOptions, _ dir: String, _ resume: Bool) throws -> TrainingSummary {
+            trained.append(o.testFold)
+            XCTAssertEqual(Set(o.trainFolds + [o.testFold, o.valFold!]), [1, 2, 3])
+            let t = try TrainingSession.start(options: o, outputDirectory: dir, resume: resume, cacheDirectory: nil)
+            t.drawCurves = false
+            return try t.run()
+        }
+        let result = try CrossValidation.run(options: options, outputDirectory: out, resume: false, train: train)
+        XCTAssertEqual(result.folds.map(\.fold), [1, 2, 3])
+        XCTAssertEqual(CrossValidation.plan(options: options, folds: [1, 2, 3]).map(\.valFold), [3, 1, 2])
+        let csv = try String(contentsOfFile: out + "/cv.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 1 + 3 + 2)
+        XCTAssertTrue(csv[4].hasPrefix("mean,"))
+        let mean = result.folds.map(\.summary.testAccuracy).reduce(0, +) / 3
+        XCTAssertEqual(result.mean, mean, accuracy: 1e-12)
+        trained = []
+        let again = try CrossValidation.run(options: options, outputDirectory: out, resume: true, train: train)
+        XCTAssertEqual(trained, [], "finished folds are reused")
+        XCTAssertEqual(again.mean, result.mean)
+    }
 }
