@@ -79,7 +79,7 @@ final class TrainingOutput: @unchecked Sendable {
                           100 * s.testAccuracy, s.testFold, s.testClips, s.bestEpoch, 100 * s.bestValAccuracy, s.selection,
                           duration(s.wallSeconds), outDir)
         if let note = s.note { text += "\nnote: " + note }
-        if quiet || json { FileHandleOutput.standardError(text) } else { FileHandleOutput.standardError(text) }
+        FileHandleOutput.standardError(text)  // the final line is shown even with --quiet
     }
 
     func result(_ text: String, json values: [String: Double]) {

@@ -199,6 +199,10 @@ public final class Trainer {
             if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
             epochStart = DispatchTime.now().uptimeNanoseconds
             let (valLoss, valAcc) = evaluate(data.validation)
+            guard valLoss.isFinite else {
+                throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
+                                             lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+            }
             let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
             let isBest = valAcc > state.bestValAccuracy
             var metrics = EpochMetrics(epoch: epoch, trainLoss: state.partialLoss / Double(max(1, state.partialSeen)),
@@ -272,6 +276,15 @@ public final class Trainer {
     // MARK: - Files
 
     private func saveCheckpoint(to path: String) throws {
+        // never replace a good checkpoint with non-finite weights (an update can overflow after the loss
+        // of its step was finite)
+        let p = model.arena.parameters
+        var finite = true
+        for i in 0..<model.arena.parameterCount where !p[i].isFinite { finite = false; break }
+        guard finite else {
+            throw TrainingStop.nonFinite(epoch: state.epoch + (state.stepInEpoch > 0 ? 1 : 0), step: state.stepInEpoch, loss: .nan,
+                                         lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+        }
         state.adamStep = optimizer.step
         state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
         try Checkpoint.write(to: path, model: model, optimizer: optimizer, state: state, options: options,
