@@ -303,7 +303,7 @@ public final class Trainer {
         try AtomicFile.write(([EpochMetrics.csvHeader] + state.history.map(\.csvRow)).joined(separator: "\n") + "\n",
                              to: outputDirectory + "/metrics.csv")
         if drawCurves {
-            try LineChart.learningCurves(state.history).writePNG(to: outputDirectory + "/curves.png")
+            try LineChart.learningCurves(state.history, validationLabel: options.valFold == nil ? "test (selects)" : "val").writePNG(to: outputDirectory + "/curves.png")
         }
     }
 }

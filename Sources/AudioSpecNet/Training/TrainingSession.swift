@@ -44,6 +44,16 @@ public enum TrainingSession {
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try options.validate()
         try checkOutputDirectory(outputDirectory, resume: resume)
+        if resume {
+            // refuse a changed configuration before the (possibly long) spectrogram pass; the data are
+            // compared once loaded
+            let saved = try Checkpoint.read(path: outputDirectory + "/last.safetensors").options
+            var now = options
+            now.architecture.numClasses = saved.architecture.numClasses
+            if let d = now.firstDifference(from: saved) {
+                throw AudioSpecNetError.invalidArgument("cannot resume \(outputDirectory): `\(d.key)` was \(d.saved) in that run and is \(d.now) now")
+            }
+        }
         let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, progress: progress)
         data.notes.forEach(message)
         let s = data.store.statistics

@@ -83,18 +83,19 @@ public enum LineChart {
     }
 
     /// The two-panel learning-curve picture of a run.
-    public static func learningCurves(_ history: [EpochMetrics], width: Int = 1000, height: Int = 440) -> RGBImage {
+    /// `validationLabel` names the selection split ("val", or "test" when selecting on the test fold).
+    public static func learningCurves(_ history: [EpochMetrics], validationLabel: String = "val", width: Int = 1000, height: Int = 440) -> RGBImage {
         var image = RGBImage(width: width, height: height)
         let left = 60, top = 44, gap = 80, bottom = 40
         let panelWidth = (width - left - 20 - gap) / 2, panelHeight = height - top - bottom
         let best = history.last(where: \.best)?.epoch
         drawPanel(&image, x: left, y: top, width: panelWidth, height: panelHeight, title: "loss", series: [
             Series(label: "train", values: history.map(\.trainLoss), color: trainColor),
-            Series(label: "val", values: history.map(\.valLoss), color: valColor),
+            Series(label: validationLabel, values: history.map(\.valLoss), color: valColor),
         ], marker: best)
         drawPanel(&image, x: left + panelWidth + gap, y: top, width: panelWidth, height: panelHeight, title: "accuracy", series: [
             Series(label: "train", values: history.map(\.trainAccuracy), color: trainColor),
-            Series(label: "val", values: history.map(\.valAccuracy), color: valColor),
+            Series(label: validationLabel, values: history.map(\.valAccuracy), color: valColor),
         ], yRange: 0...1, gridLines: 10, percent: true, marker: best)
         return image
     }
