@@ -25,6 +25,11 @@ def _peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
+def _clock(args):
+    """perf_counter (wall), or process_time: CPU time of all threads, steady on a machine shared with other work."""
+    return time.process_time if args.clock == "cpu" else time.perf_counter
+
+
 def worker(args):
     """Runs one (layout, phase) measurement in this process and prints one JSON line."""
     import torch
@@ -57,10 +62,10 @@ def worker(args):
 
         for _ in range(args.warmup):
             step()
-        t0 = time.perf_counter()
+        t0 = _clock(args)()
         for _ in range(args.steps):
             step()
-        dt = time.perf_counter() - t0
+        dt = _clock(args)() - t0
         result["train_samples_per_s"] = args.batch * args.steps / dt
         result["train_s_per_step"] = dt / args.steps
         result["peak_rss_mib"] = _peak_rss_mib()
@@ -72,10 +77,10 @@ def worker(args):
                 x = batch(n)
                 for _ in range(warm):
                     model(x)
-                t0 = time.perf_counter()
+                t0 = _clock(args)()
                 for _ in range(iters):
                     model(x)
-                dt = time.perf_counter() - t0
+                dt = _clock(args)() - t0
                 result[key] = dt * 1000.0 / (iters * n)
         result["infer_peak_rss_mib"] = _peak_rss_mib()
     print(json.dumps(result))
@@ -85,7 +90,7 @@ def run_config(layout, phase, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--layout", layout, "--phase", phase,
            "--threads", str(args.threads), "--batch", str(args.batch), "--width", str(args.width),
            "--warmup", str(args.warmup), "--steps", str(args.steps), "--infer-warmup", str(args.infer_warmup),
-           "--infer-iters", str(args.infer_iters), "--infer-iters-b32", str(args.infer_iters_b32)]
+           "--infer-iters", str(args.infer_iters), "--infer-iters-b32", str(args.infer_iters_b32), "--clock", args.clock]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -104,6 +109,8 @@ def main():
     ap.add_argument("--layouts", default="default,channels_last", help="comma list: default,channels_last")
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 warm-up + 2 timed steps, few inference passes")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="wall time, or process CPU time summed over threads (default wall)")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--layout", default="default", help=argparse.SUPPRESS)
     ap.add_argument("--phase", default="train", help=argparse.SUPPRESS)
@@ -116,7 +123,7 @@ def main():
         return
 
     import torch
-    report = {"torch_version": torch.__version__, "threads": args.threads, "batch": args.batch, "width": args.width,
+    report = {"torch_version": torch.__version__, "clock": args.clock, "threads": args.threads, "batch": args.batch, "width": args.width,
               "steps": {"train_warmup": args.warmup, "train_timed": args.steps, "infer_b1_timed": args.infer_iters,
                         "infer_b32_timed": args.infer_iters_b32},
               "configs": {}}

@@ -16,6 +16,8 @@ struct BenchNetworkCommand: ParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Training batch size.") var batchSize = 32
     @Option(help: "Timed training steps.") var steps = 3
     @Option(help: "Network width (64 is the recipe).") var width = 64
+    @Option(help: "wall, or cpu: process CPU time (all threads summed), steady on a loaded machine; PyTorch is then run with --clock cpu too.")
+    var clock: String = "wall"
     @Flag(help: "Print the Swift result as one JSON object on stdout; skip PyTorch.") var json = false
     @Flag(name: .customLong("no-pytorch"), help: "Do not run the PyTorch side.") var noPyTorch = false
     @Flag(name: .customLong("layers"), help: "Print where the training step's time goes.") var showLayers = false
@@ -23,6 +25,8 @@ struct BenchNetworkCommand: ParsableCommand {
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         Runtime.configureThreads(threads)
+        guard let chosen = Profiler.Clock(rawValue: clock) else { throw ValidationError("--clock must be wall or cpu") }
+        Profiler.clock = chosen
         var bench = NetworkBenchmark()
         bench.batch = batchSize
         bench.steps = steps
@@ -39,7 +43,7 @@ struct BenchNetworkCommand: ParsableCommand {
         if !noPyTorch {
             FileHandleOutput.standardError("running PyTorch on the same machine (Scripts/bench_network_pytorch.py)…")
             pytorch = PythonBenchmark.run(script: "Scripts/bench_network_pytorch.py",
-                                          arguments: ["--json", "--threads", "\(threads)", "--batch-size", "\(batchSize)", "--steps", "\(steps)", "--width", "\(width)"])
+                                          arguments: ["--json", "--threads", "\(threads)", "--batch", "\(batchSize)", "--steps", "\(steps)", "--width", "\(width)", "--clock", clock])
         }
         print(NetworkBenchmarkReport(swift: result, pytorch: pytorch).table(showLayers: showLayers))
     }

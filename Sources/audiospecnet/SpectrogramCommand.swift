@@ -7,7 +7,7 @@ struct SpectrogramCommand: ParsableCommand {
         commandName: "spectrogram",
         abstract: "Write the log-mel spectrogram of an audio file as .npy (and optionally a PNG picture).",
         discussion: """
-            Decodes IN (WAV, FLAC, OGG/Vorbis, Opus, MP3: whatever libsndfile reads), mixes it to mono, resamples \
+            Decodes the input (WAV, FLAC, OGG/Vorbis, Opus, MP3: whatever libsndfile reads), mixes it to mono, resamples \
             it to 22 050 Hz (soxr HQ), fits it to 5 s (zeros appended, or cropped) and writes the log-mel the \
             network sees: float32, C order, shape (128, 216), in dB, as torchaudio's \
             MelSpectrogram(22050, n_fft=1024, hop_length=512, n_mels=128) + AmplitudeToDB() computes it. \

@@ -85,3 +85,33 @@ final class ConvolutionIm2colTests: XCTestCase {
         }
     }
 }
+
+/// The two halves of `backward` called alone give what `backward` gives.
+final class ConvolutionSplitBackwardTests: XCTestCase {
+    func testHalvesMatchBackward() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            for (s, algorithm) in [
+                (ConvolutionShape(inChannels: 6, outChannels: 5, kernel: 3, stride: 2, padding: 1), ConvolutionAlgorithm.im2col),
+                (ConvolutionShape(inChannels: 6, outChannels: 5, kernel: 3, stride: 1, padding: 1), .winograd2x2),
+                (ConvolutionShape(inChannels: 6, outChannels: 5, kernel: 3, stride: 1, padding: 1), .winograd4x4),
+            ] {
+                let (n, h, w) = (7, 6, 9)
+                let (oh, ow) = s.outputSize(height: h, width: w)
+                var rng = ConvolutionRandom(seed: 9)
+                let x = rng.array(n * 6 * h * w).map(Float.init), wt = rng.array(s.weightCount).map(Float.init)
+                let dy = rng.array(n * 5 * oh * ow).map(Float.init)
+                let kernel = ConvolutionKernel(shape: s, algorithm: algorithm)
+                var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 1, count: wt.count)
+                kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx, weightGradient: &dw)
+                var dx2 = [Float](repeating: 9, count: x.count), dw2 = [Float](repeating: 1, count: wt.count)
+                kernel.inputGradient(batch: n, height: h, width: w, weight: wt, outputGradient: dy, inputGradient: &dx2)
+                kernel.accumulateWeightGradient(batch: n, height: h, width: w, input: x, outputGradient: dy, weightGradient: &dw2)
+                XCTAssertLessThanOrEqual(compare(dx2, dx).relativeError, 1e-6, "\(algorithm)")
+                XCTAssertLessThanOrEqual(compare(dw2, dw).relativeError, 1e-6, "\(algorithm)")
+            }
+        }
+    }
+}

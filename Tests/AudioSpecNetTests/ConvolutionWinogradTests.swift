@@ -47,18 +47,38 @@ final class ConvolutionWinogradTests: XCTestCase {
     func testF4x4MatchesNaive() { check(.winograd4x4, tolerance: 1e-4) }
 
     func testAutoPicksWinogradOnlyForThreeByThreeStrideOne() {
-        XCTAssertEqual(ConvolutionKernel(shape: Self.conv3(64, 64)).algorithm, .winograd2x2)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 64, outChannels: 128, kernel: 3, stride: 2, padding: 1)).algorithm, .im2col)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 64, outChannels: 128, kernel: 1, stride: 2)).algorithm, .im2col)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3)).algorithm, .im2col)
+        let k = ConvolutionKernel(shape: Self.conv3(64, 64))
+        XCTAssertEqual(k.algorithm, .auto)
+        // The network's maps at batch 32 (training) and batch 1 (inference): F(2×2) by default ...
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 16, width: 27), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 8, width: 14), .im2col)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
+        // ... and F(4×4) where allowed and its GEMMs are not too thin.
+        let saved = ConvolutionKernel.autoAllowsWinograd4x4
+        defer { ConvolutionKernel.autoAllowsWinograd4x4 = saved }
+        ConvolutionKernel.autoAllowsWinograd4x4 = true
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 32, width: 54), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
+        // .auto gives the same answers as the algorithm it picks.
+        let c = ConvolutionCase(shape: Self.conv3(8, 8), batch: 1, height: 4, width: 7)
+        XCTAssertLessThanOrEqual(c.run(.auto).forward.relativeError, 1e-5)
     }
 
     /// A large batch is processed in image groups (bounded scratch): same answer as small groups.
     func testManyImagesAcrossGroups() {
         let saved = ConvolutionKernel.winogradTransformBudget
         defer { ConvolutionKernel.winogradTransformBudget = saved }
-        ConvolutionKernel.winogradTransformBudget = 200_000  // a few images per group, last group partial
-        let c = ConvolutionCase(shape: Self.conv3(16, 8), batch: 11, height: 16, width: 27)
+        ConvolutionKernel.winogradTransformBudget = 1  // groups of 512 tiles: 5 images (F2), 19 (F4)
+        let c = ConvolutionCase(shape: Self.conv3(16, 8), batch: 23, height: 16, width: 27)
         for algorithm in [ConvolutionAlgorithm.winograd2x2, .winograd4x4] {
             let e = c.run(algorithm, seed: 5)
             XCTAssertLessThanOrEqual(max(e.forward.relativeError, e.inputGradient.relativeError, e.weightGradient.relativeError), 1e-4, "\(algorithm)")

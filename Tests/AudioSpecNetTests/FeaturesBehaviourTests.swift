@@ -64,6 +64,23 @@ final class FeaturesBehaviourTests: XCTestCase {
         XCTAssertEqual(serial, parallel)
     }
 
+    func testFastDecibelsAgreeWithLog10() {
+        var values: [Float] = [0, -1, 1e-12, 1e-10, 1, 2, 0.5, 1.414_213_6, 1.414_213_4, .infinity, 3e38]
+        var x: Float = 1e-10
+        while x < 1e10 { values.append(x); x *= 1.000_37 }
+        var fast = values
+        fast.withUnsafeMutableBufferPointer { Decibels.fromPower($0.baseAddress!, count: $0.count, floor: 1e-10) }
+        var worst = 0.0
+        for (v, f) in zip(values, fast) {
+            let exact = 10 * log10(Double(max(v, 1e-10)))
+            if exact.isFinite { worst = max(worst, abs(Double(f) - exact)) } else { XCTAssertEqual(f, .infinity) }
+        }
+        print("decibels: worst |fast − exact| = \(worst) dB over \(values.count) values")
+        XCTAssertLessThan(worst, 3e-5)
+        XCTAssertEqual(fast[0], -100, accuracy: 1e-5)
+        XCTAssertEqual(fast[4], 0)
+    }
+
     func testFilterbankTrianglesPeakAtOneAndStayNonNegative() {
         let w = MelFilterbank.weights(config: .recipe)
         XCTAssertEqual(w.count, 128 * 513)

@@ -4,6 +4,7 @@ import Foundation
 /// AdamW) at a batch size, and inference ms per clip at batch 1 and at a larger batch.
 public struct NetworkBenchmark {
     public struct Result: Codable {
+        public var clock: String
         public var threads: Int
         public var batch: Int
         public var trainSamplesPerSecond: Double
@@ -15,7 +16,7 @@ public struct NetworkBenchmark {
         public var layers: [LayerTime]
 
         enum CodingKeys: String, CodingKey {
-            case threads, batch, layers
+            case clock, threads, batch, layers
             case trainSamplesPerSecond = "train_samples_per_s"
             case trainStepSeconds = "train_step_s"
             case inferMsPerClipBatch1 = "infer_ms_per_clip"
@@ -63,9 +64,9 @@ public struct NetworkBenchmark {
         var trainSeconds = 0.0
         for i in 0..<steps {
             progress("training step \(i + 1)/\(steps)")
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = Profiler.now()
             Profiler.measure("total") { trainStep() }
-            trainSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            trainSeconds += Profiler.now() - start
         }
         Profiler.shared = nil
         let trainPeak = peakResidentMiB()
@@ -78,15 +79,15 @@ public struct NetworkBenchmark {
         func inferMs(_ n: Int) -> Double {
             let xi = Tensor(shape: [n, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: n * mels * frames)))
             _ = model.forward(xi, training: false)
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = Profiler.now()
             for _ in 0..<inferRepeats { _ = model.forward(xi, training: false) }
-            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6 / Double(inferRepeats * n)
+            return (Profiler.now() - start) * 1e3 / Double(inferRepeats * n)
         }
         progress("inference at batch 1")
         let b1 = inferMs(1)
         progress("inference at batch \(batch)")
         let bn = inferMs(batch)
-        return Result(threads: Parallel.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
+        return Result(clock: Profiler.clock.rawValue, threads: Parallel.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
                       peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, layers: layers)
     }

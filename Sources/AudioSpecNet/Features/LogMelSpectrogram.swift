@@ -76,8 +76,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
         filterbank.withUnsafeBufferPointer { fb in
             sgemm(transB: true, m: nMels, n: frames, k: nFreqs, a: fb.baseAddress!, b: power, c: output.baseAddress!)
         }
-        let o = output.baseAddress!, floor = Self.floorPower
-        for i in 0..<output.count { o[i] = 10 * log10f(max(o[i], floor)) }
+        Decibels.fromPower(output.baseAddress!, count: output.count, floor: Self.floorPower)
     }
 
     /// `samples` with `pad` mirrored samples on each side (edge not repeated, like numpy's "reflect";

@@ -55,11 +55,11 @@ struct Im2colConvolution {
         }
     }
 
-    // x is (N,C,H,W), dy is (N,K,OH,OW); dx (N,C,H,W) overwritten when given, dw (K,C,kh,kw) += dL/dw
+    // x is (N,C,H,W), dy is (N,K,OH,OW); dx (N,C,H,W) overwritten when given, dw (K,C,kh,kw) += dL/dw when given
     func backward(
         batch: Int, height: Int, width: Int,
         input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
-        inputGradient dx: UnsafeMutablePointer<Float>?, weightGradient dw: UnsafeMutablePointer<Float>
+        inputGradient dx: UnsafeMutablePointer<Float>?, weightGradient dw: UnsafeMutablePointer<Float>?
     ) {
         let s = shape
         let (oh, ow) = s.outputSize(height: height, width: width)
@@ -72,7 +72,7 @@ struct Im2colConvolution {
         }
         let (G, groups) = grouping(batch: batch, outputsPerImage: L)
         let threads = max(1, Parallel.threads)
-        let workers = min(threads, groups)
+        let workers = dw == nil ? 0 : min(threads, groups)  // weight-gradient accumulators
         let colSize = CKK * G * L, dySize = G == 1 ? 0 : K * G * L
         // Worker 0 accumulates straight into dw; the others into private copies summed at the end.
         let accSize = s.weightCount
@@ -82,14 +82,9 @@ struct Im2colConvolution {
         for wk in 1..<max(1, workers) { (scratch + accBase + (wk - 1) * accSize).update(repeating: 0, count: accSize) }
         Parallel.chunks(groups) { range, worker in
             let col = scratch + worker * perThread, dyg = col + colSize
-            let acc = worker == 0 ? dw : scratch + accBase + (worker - 1) * accSize
+            let acc: UnsafeMutablePointer<Float>? = dw == nil ? nil : worker == 0 ? dw : scratch + accBase + (worker - 1) * accSize
             for g in range {
                 let n0 = g * G, count = min(G, batch - n0), ld = count * L
-                for i in 0..<count {
-                    Im2col.gather(
-                        shape: s, height: height, width: width, outHeight: oh, outWidth: ow,
-                        input: x + (n0 + i) * inPlane, col: col + i * L, ld: ld)
-                }
                 // dy of the group as one (K, count·L) matrix, matching col's columns.
                 let d: UnsafePointer<Float>
                 if count == 1 {
@@ -101,8 +96,15 @@ struct Im2colConvolution {
                     }
                     d = UnsafePointer(dyg)
                 }
-                // dW (K × CKK) += dy (K × count·L) · colᵀ
-                sgemm(transB: true, m: K, n: CKK, k: ld, a: d, b: col, beta: 1, c: acc)
+                if let acc {
+                    for i in 0..<count {
+                        Im2col.gather(
+                            shape: s, height: height, width: width, outHeight: oh, outWidth: ow,
+                            input: x + (n0 + i) * inPlane, col: col + i * L, ld: ld)
+                    }
+                    // dW (K × CKK) += dy (K × count·L) · colᵀ
+                    sgemm(transB: true, m: K, n: CKK, k: ld, a: d, b: col, beta: 1, c: acc)
+                }
                 guard let dx else { continue }
                 // dcol (CKK × count·L) = Wᵀ · dy, then scattered back onto the input pixels it came from.
                 sgemm(transA: true, m: CKK, n: ld, k: K, a: w, b: d, c: col)
@@ -115,9 +117,11 @@ struct Im2colConvolution {
                 }
             }
         }
-        for wk in 1..<max(1, workers) {
-            let acc = scratch + accBase + (wk - 1) * accSize
-            for i in 0..<accSize { dw[i] += acc[i] }
+        if let dw {
+            for wk in 1..<max(1, workers) {
+                let acc = scratch + accBase + (wk - 1) * accSize
+                for i in 0..<accSize { dw[i] += acc[i] }
+            }
         }
     }
 }

@@ -40,9 +40,15 @@ struct WinogradConvolution<T: WinogradTile> {
 
     private static var alpha2: Int { T.alpha * T.alpha }
 
-    /// Images per group so that transformed tiles of `channels` (V) plus `otherChannels` (M) fit the budget.
+    /// Images per group: as many as keep the transformed tiles of `channels` (V plus M) within the budget,
+    /// so they stay in the caches between the transform, the GEMMs and the inverse transform; but at least
+    /// enough for `minimumColumns` GEMM columns, since each group re-reads all the transformed filters
+    /// (38 MB at layer4 in F(4×4)) and thin GEMMs waste OpenBLAS's packing.
+    static var minimumColumns: Int { 512 }
     private static func imagesPerGroup(batch: Int, tiles: Int, channels: Int) -> Int {
-        max(1, min(batch, transformBudget / max(1, alpha2 * tiles * channels)))
+        let byBudget = transformBudget / max(1, alpha2 * tiles * channels)
+        let byColumns = (minimumColumns + tiles - 1) / tiles
+        return max(1, min(batch, max(byBudget, byColumns)))
     }
 
     // MARK: Forward
@@ -70,10 +76,10 @@ struct WinogradConvolution<T: WinogradTile> {
     func backward(
         batch: Int, height: Int, width: Int,
         input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
-        inputGradient dx: UnsafeMutablePointer<Float>?, weightGradient dw: UnsafeMutablePointer<Float>
+        inputGradient dx: UnsafeMutablePointer<Float>?, weightGradient dw: UnsafeMutablePointer<Float>?
     ) {
         if let dx { inputGradient(batch: batch, height: height, width: width, weight: w, outputGradient: dy, inputGradient: dx) }
-        weightGradient(batch: batch, height: height, width: width, input: x, outputGradient: dy, weightGradient: dw)
+        if let dw { weightGradient(batch: batch, height: height, width: width, input: x, outputGradient: dy, weightGradient: dw) }
     }
 
     // dy is (N,K,H,W), w is (K,C,3,3); dx (N,C,H,W) overwritten: dx = conv(dy, rot180(w) with K↔C swapped)
@@ -83,23 +89,13 @@ struct WinogradConvolution<T: WinogradTile> {
     ) {
         let C = shape.inChannels, K = shape.outChannels
         var layout = WorkspaceLayout()
-        let rAt = layout.reserve(K * C * 9)
         let uAt = layout.reserve(Self.alpha2 * K * C)
         let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: K, outChannels: C, from: &layout)
         let base = workspace.floats(layout.total)
-        // r is (C,K,3,3): r[c,k,i,j] = w[k,c,2−i,2−j]
-        let r = base + rAt
-        Parallel.chunks(C, minimumChunk: 8) { range, _ in
-            for c in range {
-                for k in 0..<K {
-                    let src = w + (k * C + c) * 9, dst = r + (c * K + k) * 9
-                    for i in 0..<9 { dst[i] = src[8 - i] }
-                }
-            }
-        }
-        Self.transformWeights(outChannels: C, inChannels: K, weight: r, into: base + uAt)
+        // U'[ξ] (K × C) from the rotated filters, used transposed: M[ξ] (C × p) = U'[ξ]ᵀ · V[ξ] (K × p).
+        Self.transformWeights(outChannels: K, inChannels: C, weight: w, rotated: true, into: base + uAt)
         Self.convolve(
-            batch: batch, height: height, width: width, inChannels: K, outChannels: C,
+            batch: batch, height: height, width: width, inChannels: K, outChannels: C, transposedWeights: true,
             input: dy, transformedWeight: base + uAt, output: dx, scratch: base, layout: core)
     }
 
@@ -163,9 +159,9 @@ struct WinogradConvolution<T: WinogradTile> {
         return CoreLayout(v: v, m: m, scratch: scratch, scratchStride: stride, group: group, tiling: tiling)
     }
 
-    // x is (N,C,H,W), u is (α², K, C), y is (N,K,H,W), overwritten
+    // x is (N,C,H,W), u is (α², K, C) (or (α², C, K) used transposed), y is (N,K,H,W), overwritten
     private static func convolve(
-        batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int,
+        batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, transposedWeights: Bool = false,
         input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
         scratch base: UnsafeMutablePointer<Float>, layout: CoreLayout
     ) {
@@ -181,7 +177,7 @@ struct WinogradConvolution<T: WinogradTile> {
                 columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride)
             Parallel.forEach(alpha2) { xi in
                 // M[ξ] (K × p) = U[ξ] (K × C) · V[ξ] (C × p)
-                sgemm(m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
+                sgemm(transA: transposedWeights, m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
             }
             transformOutputs(
                 images: count, channels: K, tiling: tiling, products: mm, columns: p,
@@ -338,43 +334,35 @@ struct WinogradConvolution<T: WinogradTile> {
         }
     }
 
-    // MARK: Filter transforms (8 filters per SIMD lane group)
+    // MARK: Filter transforms (one sgemm with kron(G, G), split over filters)
 
-    // w is (K,C,3,3); u is (α², K, C) = G g Gᵀ of each filter
-    static func transformWeights(outChannels K: Int, inChannels C: Int, weight w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-        let count = K * C, a2 = alpha2, groups = (count + 7) / 8
-        Parallel.chunks(groups, minimumChunk: 64) { range, _ in
-            withUnsafeTemporaryAllocation(of: F8.self, capacity: 9 + 2 * a2) { buf in
-                let g = buf.baseAddress!, out = g + 9, tmp = out + a2
-                for grp in range {
-                    let q0 = grp * 8, n = min(8, count - q0)
-                    for e in 0..<9 {
-                        var val = F8()
-                        for l in 0..<n { val[l] = w[(q0 + l) * 9 + e] }
-                        g[e] = val
-                    }
-                    T.transformWeight(g, out, tmp)
-                    store(out, count: n, to: u + q0, stride: count, positions: a2)
-                }
+    // w is (K,C,3,3); u is (α², K, C) = G g Gᵀ of each filter, or of the 180°-rotated filter when `rotated`
+    static func transformWeights(
+        outChannels K: Int, inChannels C: Int, weight w: UnsafePointer<Float>, rotated: Bool = false,
+        into u: UnsafeMutablePointer<Float>
+    ) {
+        let count = K * C, a2 = alpha2
+        var t = T.filterMatrix  // (α², 9)
+        if rotated {  // rot180 reverses the 9 taps: T_rot[ξ][e] = T[ξ][8 − e]
+            for xi in 0..<a2 { t[(xi * 9)..<(xi * 9 + 9)].reverse() }
+        }
+        t.withUnsafeBufferPointer { tp in
+            Parallel.chunks(count, minimumChunk: 4096) { range, _ in
+                // U[:, q] (α² × n) = T (α² × 9) · W[q]ᵀ (9 × n), W[q] being n rows of 9 taps
+                sgemm(transB: true, m: a2, n: range.count, k: 9, a: tp.baseAddress!, b: w + range.lowerBound * 9, ldb: 9,
+                      c: u + range.lowerBound, ldc: count)
             }
         }
     }
 
-    // du is (α², K, C); dw (K,C,3,3) += Gᵀ dU G of each filter
+    // du is (α², K, C); dw (K,C,3,3) += Gᵀ dU G of each filter, i.e. dW (KC × 9) += dUᵀ · T
     static func accumulateWeightGradient(outChannels K: Int, inChannels C: Int, transformed du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
-        let count = K * C, a2 = alpha2, groups = (count + 7) / 8
-        Parallel.chunks(groups, minimumChunk: 64) { range, _ in
-            withUnsafeTemporaryAllocation(of: F8.self, capacity: 9 + 2 * a2) { buf in
-                let dg = buf.baseAddress!, vals = dg + 9, tmp = vals + a2
-                for grp in range {
-                    let q0 = grp * 8, n = min(8, count - q0)
-                    load(from: du + q0, count: n, stride: count, positions: a2, into: vals)
-                    T.transformWeightGradient(vals, dg, tmp)
-                    for e in 0..<9 {
-                        let val = dg[e]
-                        for l in 0..<n { dw[(q0 + l) * 9 + e] += val[l] }
-                    }
-                }
+        let count = K * C, a2 = alpha2
+        let t = T.filterMatrix
+        t.withUnsafeBufferPointer { tp in
+            Parallel.chunks(count, minimumChunk: 4096) { range, _ in
+                sgemm(transA: true, m: range.count, n: 9, k: a2, a: du + range.lowerBound, lda: count,
+                      b: tp.baseAddress!, beta: 1, c: dw + range.lowerBound * 9, ldc: 9)
             }
         }
     }

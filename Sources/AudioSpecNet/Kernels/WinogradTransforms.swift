@@ -1,7 +1,7 @@
 /// Winograd's minimal filtering F(m×m, 3×3) (Lavin & Gray 2015): an output tile Y (m×m) of a 3×3
 /// convolution over an input tile d (α×α, α = m + 2) is Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A: α² multiplies per
 /// channel pair instead of 9m². Every 2-D transform here is a 1-D map applied to the columns then to the
-/// rows, and every value is a SIMD8 holding 8 different tiles (or 8 filters), so the transforms run 8 wide.
+/// rows, and every value is a SIMD8 holding 8 different tiles, so the transforms run 8 wide.
 protocol WinogradTile {
     static var m: Int { get }  // output tile size
     static var alpha: Int { get }  // input tile size, m + 2
@@ -9,11 +9,25 @@ protocol WinogradTile {
     static func bt(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // α → α
     static func at(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // α → m
     static func a(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // m → α
-    static func g(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // 3 → α
-    static func gt(_ x: UnsafePointer<SIMD8<Float>>, _ xs: Int, _ y: UnsafeMutablePointer<SIMD8<Float>>, _ ys: Int)  // α → 3
+    /// G (α × 3, row-major) in Float64: the filter transform u = G g Gᵀ, applied as one sgemm (`filterMatrix`).
+    static var gMatrix: [Double] { get }
 }
 
 typealias F8 = SIMD8<Float>
+
+extension WinogradTile {
+    /// The filter transform as one matrix: u = G g Gᵀ flattened is kron(G, G) (α² × 9) times g flattened,
+    /// so all K·C filters transform in one sgemm (U = T · Wᵀ, memory-bound) instead of 8-wide gathers.
+    /// Formed in Float64 from `gMatrix` and rounded once.
+    static var filterMatrix: [Float] {
+        let column = gMatrix
+        var t = [Float](repeating: 0, count: alpha * alpha * 9)
+        for i in 0..<alpha { for j in 0..<alpha { for u in 0..<3 { for v in 0..<3 {
+            t[(i * alpha + j) * 9 + u * 3 + v] = Float(column[i * 3 + u] * column[j * 3 + v])
+        } } } }
+        return t
+    }
+}
 
 extension WinogradTile {
     /// out (α×α) = Bᵀ d B for an input tile d (α×α); tmp holds α² values.
@@ -34,18 +48,6 @@ extension WinogradTile {
         for j in 0..<m { a(dy + j, m, tmp + j, m) }
         for i in 0..<alpha { a(UnsafePointer(tmp + i * m), 1, dM + i * alpha, 1) }
     }
-    /// u (α×α) = G g Gᵀ for a 3×3 filter g.
-    @inline(__always)
-    static func transformWeight(_ w: UnsafePointer<F8>, _ u: UnsafeMutablePointer<F8>, _ tmp: UnsafeMutablePointer<F8>) {
-        for j in 0..<3 { g(w + j, 3, tmp + j, 3) }
-        for i in 0..<alpha { g(UnsafePointer(tmp + i * 3), 1, u + i * alpha, 1) }
-    }
-    /// dg (3×3) = Gᵀ dU G: the adjoint of `transformWeight`.
-    @inline(__always)
-    static func transformWeightGradient(_ du: UnsafePointer<F8>, _ dg: UnsafeMutablePointer<F8>, _ tmp: UnsafeMutablePointer<F8>) {
-        for j in 0..<alpha { gt(du + j, alpha, tmp + j, alpha) }
-        for i in 0..<3 { gt(UnsafePointer(tmp + i * alpha), 1, dg + i * 3, 1) }
-    }
 }
 
 /// F(2×2, 3×3): α = 4, 16 multiplies per tile instead of 36 (2.25× fewer); the matrices hold only 0, ±1
@@ -53,6 +55,7 @@ extension WinogradTile {
 enum WinogradF2: WinogradTile {
     static var m: Int { 2 }
     static var alpha: Int { 4 }
+    static var gMatrix: [Double] { [1, 0, 0, 0.5, 0.5, 0.5, 0.5, -0.5, 0.5, 0, 0, 1] }
     @inline(__always)
     static func bt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs]
@@ -75,23 +78,6 @@ enum WinogradF2: WinogradTile {
         y[2 * ys] = x0 - x1
         y[3 * ys] = -x1
     }
-    @inline(__always)
-    static func g(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
-        let x0 = x[0], x1 = x[xs], x2 = x[2 * xs]
-        let h: Float = 0.5
-        y[0] = x0
-        y[ys] = h * (x0 + x1 + x2)
-        y[2 * ys] = h * (x0 - x1 + x2)
-        y[3 * ys] = x2
-    }
-    @inline(__always)
-    static func gt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
-        let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs]
-        let h: Float = 0.5
-        y[0] = x0 + h * (x1 + x2)
-        y[ys] = h * (x1 - x2)
-        y[2 * ys] = h * (x1 + x2) + x3
-    }
 }
 
 /// F(4×4, 3×3): α = 6, 36 multiplies per tile instead of 144 (4× fewer). The interpolation points
@@ -100,6 +86,10 @@ enum WinogradF2: WinogradTile {
 enum WinogradF4: WinogradTile {
     static var m: Int { 4 }
     static var alpha: Int { 6 }
+    static var gMatrix: [Double] {
+        [0.25, 0, 0, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6,
+         1.0 / 24, 1.0 / 12, 1.0 / 6, 1.0 / 24, -1.0 / 12, 1.0 / 6, 0, 0, 1]
+    }
     @inline(__always)
     static func bt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
         let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs]
@@ -132,26 +122,5 @@ enum WinogradF4: WinogradTile {
         y[3 * ys] = e4 + o8
         y[4 * ys] = e4 - o8
         y[5 * ys] = x3
-    }
-    @inline(__always)
-    static func g(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
-        let x0 = x[0], x1 = x[xs], x2 = x[2 * xs]
-        let sixth: Float = 1.0 / 6, p = x0 + x2
-        let q = x0 * (1.0 / 24) + x2 * (1.0 / 6), r = x1 * (1.0 / 12)
-        y[0] = x0 * 0.25
-        y[ys] = -sixth * (p + x1)
-        y[2 * ys] = -sixth * (p - x1)
-        y[3 * ys] = q + r
-        y[4 * ys] = q - r
-        y[5 * ys] = x2
-    }
-    @inline(__always)
-    static func gt(_ x: UnsafePointer<F8>, _ xs: Int, _ y: UnsafeMutablePointer<F8>, _ ys: Int) {
-        let x0 = x[0], x1 = x[xs], x2 = x[2 * xs], x3 = x[3 * xs], x4 = x[4 * xs], x5 = x[5 * xs]
-        let sixth: Float = 1.0 / 6
-        let s12 = x1 + x2, s34 = x3 + x4
-        y[0] = 0.25 * x0 - sixth * s12 + (1.0 / 24) * s34
-        y[ys] = sixth * (x2 - x1) + (1.0 / 12) * (x3 - x4)
-        y[2 * ys] = sixth * (s34 - s12) + x5
     }
 }
