@@ -70,7 +70,7 @@ struct EvalCommand: ParsableCommand {
         let classifier = try Classifier(modelPath: model)
         let selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata)
         let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
-            pipelined: ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] != "0"))
+            pipelined: ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"))
         var results: [FileResult] = []
         results.reserveCapacity(selection.clips.count)
         let start = Date()

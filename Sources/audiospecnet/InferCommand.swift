@@ -70,7 +70,8 @@ struct InferCommand: ParsableCommand {
         guard top >= 1 else { throw AudioSpecNetError.invalidArgument("--top must be at least 1, got \(top)") }
         Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
         let classifier = try Classifier(modelPath: model)
-        let pipelined = ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] != "0"
+        if let batch = ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"].flatMap({ Int($0) }), batch >= 1 { classifier.maxBatch = batch }
+        let pipelined = ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"
         let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
             windowSeconds: window, hopSeconds: hop, features: features || png != nil, pipelined: pipelined))
         let (files, inputErrors) = InputExpansion.expand(inputs)

@@ -90,6 +90,13 @@ public final class Classifier {
         }
     }
 
+    /// Logits of a ready input batch (N, 1, mels, frames): the network alone, without the front end.
+    public func logits(batch: Tensor) -> [[Float]] {
+        let logits = model.forward(batch, training: false)
+        let n = logits.shape[0], c = logits.shape[1]
+        return (0..<n).map { b in (0..<c).map { finite(logits.data[b * c + $0]) } }
+    }
+
     /// The top `k` classes of a probability row, most likely first (ties by class index).
     public func top(_ probabilities: [Float], k: Int) -> [Prediction] {
         let order = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
@@ -104,3 +111,4 @@ public func finite(_ x: Float) -> Float {
     if x.isNaN { return 0 }
     return x > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
 }
+

@@ -8,9 +8,10 @@ public struct InferenceOptions: Sendable {
     public var hopSeconds: Double?
     /// Capture what the reference web service returns (feature maps, spectrogram, waveform).
     public var features = false
-    /// Decode the next file on another thread while the network classifies (measured faster; see README).
-    public var pipelined = true
-    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = true) {
+    /// Run the front end on its own thread while the network classifies. Measured slower on 2 cores (the
+    /// front end's sgemm and the network's multi-threaded BLAS contend), so off by default; see README.
+    public var pipelined = false
+    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = false) {
         self.windowSeconds = windowSeconds
         self.hopSeconds = hopSeconds
         self.features = features
@@ -64,9 +65,10 @@ public struct FileResult: Sendable {
     }
 }
 
-/// Classifies a list of files in order. With `pipelined`, a front-end thread decodes, resamples and computes
-/// log-mels (of the next file, or of a long file's next windows) while this thread runs the network, batching
-/// windows across files; the queue between them holds a few batches, so memory stays bounded for any length.
+/// Classifies a list of files in order, batching windows across files (up to `classifier.maxBatch`), holding
+/// at most one batch of windows at a time, so memory stays bounded for any number and length of files. By
+/// default one thread alternates front end and network (each parallel inside); with `pipelined`, a front-end
+/// thread decodes, resamples and computes log-mels of the next files while this thread runs the network.
 public final class InferenceRunner {
     public let classifier: Classifier
     public let options: InferenceOptions
@@ -114,6 +116,10 @@ public final class InferenceRunner {
             }
         }
         if options.pipelined && paths.count > 0 {
+            // The front-end thread has a core of its own; the network's kernels split over the rest.
+            let savedThreads = Parallel.threads
+            Parallel.threads = max(1, savedThreads - 1)
+            defer { Parallel.threads = savedThreads }
             let queue = BoundedQueue<Piece>(capacity: 3)
             let producer = Thread { [self] in
                 for i in paths.indices { produce(file: i, path: paths[i]) { queue.push($0) } }
@@ -131,7 +137,21 @@ public final class InferenceRunner {
                 consume(batch)
             }
         } else {
-            for i in paths.indices { produce(file: i, path: paths[i]) { consume([$0]) } }
+            // One thread: front end for files until a batch of windows is full, then the network on it.
+            var batch: [Piece] = []
+            var windows = 0
+            for i in paths.indices {
+                produce(file: i, path: paths[i]) { piece in
+                    batch.append(piece)
+                    windows += piece.spectrograms.count
+                    if windows >= classifier.maxBatch {
+                        consume(batch)
+                        batch = []
+                        windows = 0
+                    }
+                }
+            }
+            if !batch.isEmpty { consume(batch) }
         }
     }
 
@@ -227,16 +247,7 @@ public final class InferenceRunner {
         return capture
     }
 
-    /// The mean over channels of the first item of an NCHW tensor: [H, W].
-    static func channelMean(name: String, _ t: Tensor) -> FeatureCapture.Map {
-        let c = t.shape[1], h = t.shape[2], w = t.shape[3], plane = h * w
-        var sums = [Double](repeating: 0, count: plane)
-        for ch in 0..<c {
-            let p = t.data + ch * plane
-            for i in 0..<plane { sums[i] += Double(p[i]) }
-        }
-        return .init(name: name, height: h, width: w, values: sums.map { finite(Float($0 / Double(c))) })
-    }
+    static func channelMean(name: String, _ t: Tensor) -> FeatureCapture.Map { FeatureMapStatistics.channelMean(t, name: name) }
 
     /// One line: the library's errors already name the file; anything else gets the path prepended.
     static func describe(_ error: Error, path: String) -> String {
@@ -286,5 +297,19 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         if items.isEmpty { return nil }
         condition.broadcast()
         return items.removeFirst()
+    }
+}
+
+/// Reductions of feature maps for display.
+public enum FeatureMapStatistics {
+    /// The mean over channels of the first item of an NCHW tensor: [H, W], non-finite values made finite.
+    public static func channelMean(_ t: Tensor, name: String = "") -> FeatureCapture.Map {
+        let c = t.shape[1], h = t.shape[2], w = t.shape[3], plane = h * w
+        var sums = [Double](repeating: 0, count: plane)
+        for ch in 0..<c {
+            let p = t.data + ch * plane
+            for i in 0..<plane { sums[i] += Double(finite(p[i])) }
+        }
+        return .init(name: name, height: h, width: w, values: sums.map { finite(Float($0 / Double(c))) })
     }
 }

@@ -58,7 +58,9 @@ public enum InputExpansion {
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         let basePath = base.standardizedFileURL.path
         for case let url as URL in walker where isAudioFile(url.path) {
-            guard (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            // Regular files, and symbolic links to them (a folder of links into a data set).
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             // Keep the user's spelling of the directory in the paths we print.
             let full = url.standardizedFileURL.path
             let relative = full.hasPrefix(basePath + "/") ? String(full.dropFirst(basePath.count + 1)) : url.lastPathComponent

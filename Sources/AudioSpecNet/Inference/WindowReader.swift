@@ -59,7 +59,9 @@ public final class WindowReader {
                 done = true
                 guard totalSamples > 0 else { throw AudioSpecNetError.file(path: path, reason: "contains no audio (0 frames decoded)") }
                 // A last, padded window unless the previous one already reached the end.
-                if lastStart < 0 || lastStart + windowSamples < totalSamples {
+                // (With gaps between windows, hop > window, a window starting at or after the end holds no
+                // audio and is skipped.)
+                if lastStart < 0 || (lastStart + windowSamples < totalSamples && nextStart < totalSamples) {
                     let from = max(0, min(nextStart - bufferStart, buffer.count))
                     var samples = [Float](repeating: 0, count: windowSamples)
                     let n = buffer.count - from
