@@ -1,11 +1,111 @@
 import ArgumentParser
 import AudioSpecNet
+import Foundation
 
 struct TrainCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "train", abstract: "Not yet available.")
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the recipe network on ESC-50 folds (validation-selected best epoch, test once at the end).",
+        discussion: """
+        DIR is an ESC-50 layout: DIR/audio/*.wav and DIR/meta/esc50.csv (without meta/, the tool's \
+        esc50-meta/esc50.csv is used). Trains on the folds that are neither --test-fold nor --val-fold, picks \
+        the best epoch on the validation fold and evaluates the test fold once with it. `--val-fold none` \
+        selects on the test fold (the reference's choice; the test figure is then optimistic). --cv trains \
+        every fold as the test in turn (validation = the fold before it) and writes cv.csv.
+
+        OUT receives config.json, metrics.jsonl, metrics.csv, last.safetensors, best.safetensors, \
+        summary.json and curves.png. Checkpoints are atomic: after a kill or Ctrl-C, the same command with \
+        --resume continues bit for bit. Spectrograms are cached under --cache (default \
+        ~/.cache/audiospecnet/spectrograms; `--cache none` disables).
+        """)
+
+    @Option(help: "ESC-50 directory (audio/ + meta/esc50.csv).") var data: String
+    @Option(name: .customLong("test-fold"), help: "Fold evaluated once at the end.") var testFold = 5
+    @Option(name: .customLong("val-fold"), help: "Fold that selects the best epoch, or `none` (select on the test fold).") var valFold = "4"
+    @Option(help: "Epochs.") var epochs = 100
+    @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 32
+    @Option(name: .customLong("max-lr"), help: "OneCycle peak learning rate.") var maxLR = 0.002
+    @Option(help: "Seed for initialisation, shuffling, augmentation and dropout.") var seed: UInt64 = 0
+    @Option(help: "Output directory (default runs/test<F>-val<V>-s<seed>).") var out: String?
+    @Flag(help: "Continue the run in --out from its last.safetensors.") var resume = false
+    @Flag(help: "Cross-validate: every fold with audio is the test fold once; writes OUT/cv.csv.") var cv = false
+    @Option(help: "Network width (64 is the recipe).") var width = 64
+    @Option(name: .customLong("sample-rate"), help: "Front-end sample rate (f_max is capped at half of it).") var sampleRate = 22_050
+    @Option(help: "Worker threads (default: all cores). Results are reproducible for a given count.") var threads: Int?
+    @Flag(name: .customLong("allow-missing"), help: "Skip clips the metadata lists but the disk lacks.") var allowMissing = false
+    @Option(help: "Spectrogram cache directory, or `none`.") var cache: String?
+    @Flag(help: "Only errors and the final line.") var quiet = false
+    @Flag(help: "JSON lines on stdout (one per epoch, then the summary).") var json = false
+    @Flag(name: .customLong("no-prefetch"), help: "Assemble batches on the training thread instead of ahead of time.") var noPrefetch = false
 
     func run() throws {
-        FileHandleOutput.standardError("audiospecnet: \(NotYetAvailable(command: "train"))")
-        throw ExitCode(2)
+        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        Runtime.configureThreads(threads)
+        var options = TrainingOptions()
+        options.dataDirectory = data
+        options.testFold = testFold
+        if valFold.lowercased() == "none" { options.valFold = nil } else {
+            guard let v = Int(valFold) else { throw ValidationError("--val-fold must be a fold number or `none`, got \(valFold)") }
+            options.valFold = v
+        }
+        options.epochs = epochs
+        options.batchSize = batchSize
+        options.maxLR = maxLR
+        options.seed = seed
+        options.architecture.width = width
+        options.frontEnd = TrainingOptions.frontEnd(sampleRate: sampleRate)
+        options.threads = threads
+        options.allowMissing = allowMissing
+        options.prefetch = !noPrefetch
+        let cacheDirectory: String? = cache.map { $0 == "none" ? nil : $0 } ?? SpectrogramStore.defaultCacheDirectory
+        let output = TrainingOutput(quiet: quiet, json: json)
+        let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(testFold)-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")
+        StopSignal.installHandlers()
+        do {
+            if cv {
+                try runCrossValidation(options: options, outDir: outDir, cacheDirectory: cacheDirectory, output: output)
+            } else {
+                let summary = try TrainingRun.run(options: options, outDir: outDir, resume: resume, cacheDirectory: cacheDirectory,
+                                                  output: output)
+                output.summary(summary, outDir: outDir)
+            }
+        } catch let stop as TrainingStop {
+            output.finish()
+            switch stop {
+            case .interrupted:
+                FileHandleOutput.standardError("audiospecnet: \(stop). Resume with: \(resumeCommand(outDir))")
+                throw ExitCode(130)
+            case .cancelled:
+                FileHandleOutput.standardError("audiospecnet: \(stop)")
+                throw ExitCode(130)
+            case .nonFinite:
+                FileHandleOutput.standardError("audiospecnet: \(stop)")
+                throw ExitCode(3)
+            }
+        } catch let error as AudioSpecNetError {
+            output.finish()
+            FileHandleOutput.standardError("audiospecnet: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The command line that continues this run: the original arguments with --resume (and --out).
+    func resumeCommand(_ outDir: String) -> String {
+        var args = Array(CommandLine.arguments.dropFirst())
+        if out == nil { args += ["--out", outDir] }
+        if !resume { args.append("--resume") }
+        let exe = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "audiospecnet"
+        return ([exe] + args).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+    }
+
+    func runCrossValidation(options: TrainingOptions, outDir: String, cacheDirectory: String?, output: TrainingOutput) throws {
+        let result = try CrossValidation.run(options: options, outputDirectory: outDir, resume: resume, message: { output.line($0) }) { o, dir, canResume in
+            let summary = try TrainingRun.run(options: o, outDir: dir, resume: canResume, cacheDirectory: cacheDirectory, output: output)
+            output.summary(summary, outDir: dir)
+            return summary
+        }
+        let text = String(format: "cross-validated test accuracy %.2f %% ± %.2f %% (mean ± sample std over %d folds); %@/cv.csv",
+                          100 * result.mean, 100 * result.standardDeviation, result.folds.count, outDir)
+        output.result(text, json: ["cv_mean_test_acc": result.mean, "cv_std_test_acc": result.standardDeviation, "folds": Double(result.folds.count)])
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+
+/// `--cv`: every fold with audio is the test fold once (validation = the fold before it, cyclically, or
+/// none), each run in `OUT/fold<K>/`; `cv.csv` lists the folds and the mean ± sample standard deviation of
+/// the test accuracies. With `resume`, finished folds (summary.json present) are reused and an unfinished
+/// one continues from its last.safetensors.
+public enum CrossValidation {
+    public struct Result {
+        public var folds: [(fold: Int, summary: TrainingSummary)]
+        public var mean: Double
+        public var standardDeviation: Double
+    }
+
+    /// The per-fold options: test fold, validation fold and training folds.
+    public static func plan(options: TrainingOptions, folds: [Int]) -> [TrainingOptions] {
+        folds.enumerated().map { k, fold in
+            var o = options
+            o.testFold = fold
+            o.valFold = options.valFold == nil ? nil : folds[(k + folds.count - 1) % folds.count]
+            o.trainFolds = folds.filter { $0 != o.testFold && $0 != o.valFold }
+            return o
+        }
+    }
+
+    /// Runs the folds through `train(options, directory, resume)` and writes cv.csv.
+    public static func run(options: TrainingOptions, outputDirectory: String, resume: Bool,
+                           message: (String) -> Void = { _ in },
+                           train: (TrainingOptions, String, Bool) throws -> TrainingSummary) throws -> Result {
+        let dataset = try ESC50Dataset(root: options.dataDirectory)
+        let folds = dataset.foldsOnDisk
+        guard folds.count >= 3 || (folds.count >= 2 && options.valFold == nil) else {
+            throw AudioSpecNetError.invalidArgument("--cv needs at least 3 folds with audio (2 with --val-fold none), found \(folds)")
+        }
+        message("cross-validation over folds \(folds.map(String.init).joined(separator: ",")) (each the test fold once\(options.valFold == nil ? ", selection on the test fold: optimistic" : ", validation = the fold before it"))")
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        var rows: [(fold: Int, summary: TrainingSummary)] = []
+        for o in plan(options: options, folds: folds) {
+            let dir = outputDirectory + "/fold\(o.testFold)"
+            if resume, let data = FileManager.default.contents(atPath: dir + "/summary.json"),
+               let done = try? JSONDecoder().decode(TrainingSummary.self, from: data) {
+                message("fold \(o.testFold): already complete (test accuracy \(String(format: "%.4f", done.testAccuracy)))")
+                rows.append((o.testFold, done))
+                continue
+            }
+            message("fold \(o.testFold) as test, validation \(o.valFold.map(String.init) ?? "none"), training on \(o.trainFolds.map(String.init).joined(separator: ",")) → \(dir)")
+            let canResume = resume && FileManager.default.fileExists(atPath: dir + "/last.safetensors")
+            rows.append((o.testFold, try train(o, dir, canResume)))
+        }
+        let accs = rows.map(\.summary.testAccuracy)
+        let mean = accs.reduce(0, +) / Double(accs.count)
+        let std = (accs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, accs.count - 1))).squareRoot()
+        var csv = "test_fold,val_fold,best_epoch,best_val_acc,test_acc,test_loss,wall_seconds\n"
+        for r in rows {
+            csv += "\(r.fold),\(r.summary.valFold.map(String.init) ?? "none"),\(r.summary.bestEpoch),"
+                + String(format: "%.6f,%.6f,%.6f,%.1f\n", r.summary.bestValAccuracy, r.summary.testAccuracy, r.summary.testLoss, r.summary.wallSeconds)
+        }
+        csv += String(format: "mean,,,,%.6f,,\nstd,,,,%.6f,,\n", mean, std)
+        try AtomicFile.write(csv, to: outputDirectory + "/cv.csv")
+        return Result(folds: rows, mean: mean, standardDeviation: std)
+    }
+}

@@ -1,0 +1,322 @@
+import Foundation
+
+/// What a training run reports while it runs; the CLI renders these (live line, plain lines, JSON).
+public enum TrainerEvent {
+    /// A step finished: running figures of the current epoch.
+    case step(StepProgress)
+    /// An epoch finished (validation done, checkpoints written).
+    case epoch(EpochMetrics, epochs: Int)
+    /// Informational line (resume point, notes).
+    case message(String)
+}
+
+public struct StepProgress: Sendable {
+    public var epoch: Int, epochs: Int
+    /// 1-based step within the epoch, and the epoch's step count.
+    public var step: Int, steps: Int
+    public var loss: Double, accuracy: Double
+    public var samplesPerSecond: Double
+    /// Seconds left in this epoch's training steps.
+    public var etaSeconds: Double
+}
+
+/// The outcome written to `summary.json`.
+public struct TrainingSummary: Codable, Equatable, Sendable {
+    public var epochs: Int
+    public var bestEpoch: Int
+    public var bestValAccuracy: Double
+    public var bestValLoss: Double
+    public var testAccuracy: Double
+    public var testLoss: Double
+    public var testFold: Int
+    public var valFold: Int?
+    public var selection: String
+    public var trainClips: Int, valClips: Int, testClips: Int
+    public var meanSamplesPerSecond: Double
+    public var wallSeconds: Double
+    public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, selection, note
+        case bestEpoch = "best_epoch", bestValAccuracy = "best_val_acc", bestValLoss = "best_val_loss"
+        case testAccuracy = "test_acc", testLoss = "test_loss", testFold = "test_fold", valFold = "val_fold"
+        case trainClips = "train_clips", valClips = "val_clips", testClips = "test_clips"
+        case meanSamplesPerSecond = "samples_per_s", wallSeconds = "wall_seconds"
+    }
+}
+
+/// Why a run stopped early.
+public enum TrainingStop: Error, CustomStringConvertible {
+    /// A stop was requested (Ctrl-C): the state after `step` steps of epoch `epoch` is saved at `checkpoint`.
+    case interrupted(epoch: Int, step: Int, checkpoint: String)
+    /// The loss turned NaN/Inf; `lastGood` is the newest checkpoint that predates it (nil when none).
+    case nonFinite(epoch: Int, step: Int, loss: Double, lastGood: String?)
+    /// A stop was requested before training started (while the spectrograms were being built).
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .interrupted(let epoch, let step, let checkpoint):
+            return "interrupted in epoch \(epoch) after step \(step); state saved to \(checkpoint)"
+        case .cancelled:
+            return "interrupted before training started; nothing was saved"
+        case .nonFinite(let epoch, let step, let loss, let lastGood):
+            return "the training loss became \(loss) at epoch \(epoch), step \(step); stopped without saving. Last good checkpoint: \(lastGood ?? "none (no epoch completed)")"
+        }
+    }
+}
+
+/// The training loop of the recipe: shuffled epochs of augmented batches (SpecAugment, mixup),
+/// AdamW with the OneCycle schedule stepping lr and β₁, validation in eval mode after every epoch,
+/// `last.safetensors` and `best.safetensors` written atomically, and the test fold evaluated once at the
+/// end with the best checkpoint. A run is deterministic in its seed for a fixed thread count, and a
+/// resumed run continues bit for bit.
+public final class Trainer {
+    public let options: TrainingOptions
+    public let data: TrainingData
+    public let outputDirectory: String
+    public let model: AudioCNN
+    public let optimizer: AdamW
+    public let schedule: OneCycleLR
+    public private(set) var state = CheckpointState()
+    /// Stop after this many optimizer steps in total, as if interrupted (tests).
+    public var stopAfterGlobalStep: Int? = nil
+    /// Skip writing curves.png (tests that only need numbers).
+    public var drawCurves = true
+    public var events: (TrainerEvent) -> Void = { _ in }
+
+    private let assembler: BatchAssembler
+    private let logitsGradient = Tensor(shape: [0])
+    private let evalInput: Tensor
+    private let evalTargets: Tensor
+
+    public var lastPath: String { outputDirectory + "/last.safetensors" }
+    public var bestPath: String { outputDirectory + "/best.safetensors" }
+    public var stepsPerEpoch: Int { assembler.steps(perEpoch: data.train.count) }
+
+    public init(options: TrainingOptions, data: TrainingData, outputDirectory: String) throws {
+        try options.validate()
+        var options = options
+        options.architecture.numClasses = data.classes.count
+        self.options = options
+        self.data = data
+        self.outputDirectory = outputDirectory
+        model = try AudioCNN(config: options.architecture, seed: options.seed)
+        model.dropout.probability = options.dropout
+        optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
+        assembler = BatchAssembler(data: data, options: options)
+        schedule = OneCycleLR(maxLR: options.maxLR, totalSteps: options.epochs * ((data.train.count + options.batchSize - 1) / options.batchSize),
+                              pctStart: options.pctStart)
+        let b = min(options.batchSize, max(data.validation.count, data.test.count))
+        evalInput = Tensor(shape: [b, 1, data.store.mels, data.store.frames])
+        evalTargets = Tensor(shape: [b, data.classes.count])
+        state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
+    }
+
+    // MARK: - Resume
+
+    /// Loads `last.safetensors`, after checking that it was made with the same settings and data.
+    public func resume() throws {
+        let loaded = try Checkpoint.read(path: lastPath)
+        if let d = options.firstDifference(from: loaded.options) {
+            throw AudioSpecNetError.invalidArgument("cannot resume \(outputDirectory): `\(d.key)` was \(d.saved) in that run and is \(d.now) now")
+        }
+        for (key, value) in data.identity {
+            if let saved = loaded.dataIdentity[key], saved != value {
+                throw AudioSpecNetError.invalidArgument("cannot resume \(outputDirectory): the data differ (`\(key)` was \(saved), is \(value) now)")
+            }
+        }
+        try ModelFile.loadWeights(into: model, from: loaded.file)
+        guard let words = CheckpointState.words(loaded.state.dropoutRNG) else {
+            throw AudioSpecNetError.format(path: lastPath, reason: "dropout generator state is malformed")
+        }
+        let m = try loaded.file.floats(Checkpoint.mName), v = try loaded.file.floats(Checkpoint.vName)
+        guard m.count == optimizer.count, v.count == optimizer.count else {
+            throw AudioSpecNetError.format(path: lastPath, reason: "optimizer state has \(m.count) values for \(optimizer.count) parameters")
+        }
+        optimizer.restore(step: loaded.state.adamStep, m: m, v: v)
+        model.rng = RandomGenerator(state: words)
+        state = loaded.state
+    }
+
+    // MARK: - The loop
+
+    /// Trains until `options.epochs` are complete (or a stop), then tests the best checkpoint.
+    @discardableResult
+    public func run() throws -> TrainingSummary {
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let runStart = DispatchTime.now().uptimeNanoseconds
+        let wallBefore = state.wallSeconds
+        func wall() -> Double { wallBefore + Double(DispatchTime.now().uptimeNanoseconds - runStart) * 1e-9 }
+        let steps = stepsPerEpoch
+        let classes = data.classes.count
+        defer { assembler.drain() }
+        while state.epoch < options.epochs {
+            let epoch = state.epoch + 1
+            let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: epoch)
+            var epochStart = DispatchTime.now().uptimeNanoseconds
+            var trainSeconds = state.partialSeconds
+            var lr = 0.0
+            while state.stepInEpoch < steps {
+                let step = state.stepInEpoch
+                if StopSignal.requested || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
+                    state.partialSeconds = trainSeconds + Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
+                    state.wallSeconds = wall()
+                    try saveLast()
+                    throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
+                }
+                let waitStart = DispatchTime.now().uptimeNanoseconds
+                let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
+                state.partialDataWait += Double(DispatchTime.now().uptimeNanoseconds - waitStart) * 1e-9
+                model.arena.zeroGradients()
+                let logits = model.forward(batch.input, training: true)
+                let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
+                guard loss.isFinite else {
+                    throw TrainingStop.nonFinite(epoch: epoch, step: step + 1, loss: loss,
+                                                 lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+                }
+                var correct = 0
+                for i in 0..<batch.count where argmax(logits.data + i * classes, classes) == batch.labels[i] { correct += 1 }
+                model.backward(logitsGradient: logitsGradient)
+                let (stepLR, beta1) = schedule.at(state.globalStep)
+                lr = stepLR
+                optimizer.beta1 = beta1
+                optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR)
+                state.globalStep += 1
+                state.stepInEpoch += 1
+                state.partialLoss += loss * Double(batch.count)
+                state.partialCorrect += correct
+                state.partialSeen += batch.count
+                let elapsed = trainSeconds + Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
+                let rate = Double(state.partialSeen) / max(elapsed, 1e-9)
+                events(.step(StepProgress(epoch: epoch, epochs: options.epochs, step: state.stepInEpoch, steps: steps,
+                                          loss: state.partialLoss / Double(state.partialSeen),
+                                          accuracy: Double(state.partialCorrect) / Double(state.partialSeen),
+                                          samplesPerSecond: rate,
+                                          etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9))))
+            }
+            trainSeconds += Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
+            if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
+            epochStart = DispatchTime.now().uptimeNanoseconds
+            let (valLoss, valAcc) = evaluate(data.validation)
+            guard valLoss.isFinite else {
+                throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
+                                             lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+            }
+            let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
+            let isBest = valAcc > state.bestValAccuracy
+            var metrics = EpochMetrics(epoch: epoch, trainLoss: state.partialLoss / Double(max(1, state.partialSeen)),
+                                       trainAccuracy: Double(state.partialCorrect) / Double(max(1, state.partialSeen)),
+                                       valLoss: valLoss, valAccuracy: valAcc, lr: lr, seconds: trainSeconds + evalSeconds,
+                                       samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest,
+                                       dataWaitSeconds: state.partialDataWait)
+            metrics.best = isBest
+            state.history.append(metrics)
+            state.epoch = epoch
+            state.stepInEpoch = 0
+            state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0; state.partialDataWait = 0
+            if isBest {
+                state.bestEpoch = epoch
+                state.bestValAccuracy = valAcc
+                state.bestValLoss = valLoss
+            }
+            state.wallSeconds = wall()
+            // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
+            // deterministically (and rewrites the same best).
+            if isBest { try saveCheckpoint(to: bestPath) }
+            try saveLast()
+            try writeMetrics()
+            events(.epoch(metrics, epochs: options.epochs))
+        }
+        return try finish(wall: wall)
+    }
+
+    /// Tests the best checkpoint on the test fold once and writes summary.json.
+    private func finish(wall: () -> Double) throws -> TrainingSummary {
+        assembler.drain()
+        let best = try SafetensorsFile(path: bestPath)
+        try ModelFile.loadWeights(into: model, from: best)
+        let (testLoss, testAcc) = evaluate(data.test)
+        let optimistic = options.valFold == nil
+        let rates = state.history.map(\.samplesPerSecond)
+        let summary = TrainingSummary(
+            epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: state.bestValAccuracy, bestValLoss: state.bestValLoss,
+            testAccuracy: testAcc, testLoss: testLoss, testFold: options.testFold, valFold: options.valFold,
+            selection: optimistic ? "best epoch picked on the test fold (--val-fold none)" : "best epoch picked on validation fold \(options.valFold!)",
+            trainClips: data.train.count, valClips: data.validation.count, testClips: data.test.count,
+            meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall(),
+            note: optimistic ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)
+        try AtomicFile.write(prettyJSON(summary) + "\n", to: outputDirectory + "/summary.json")
+        return summary
+    }
+
+    /// Mean loss (with the run's label smoothing, as the reference's criterion) and accuracy, eval mode.
+    public func evaluate(_ split: TrainingData.Split) -> (loss: Double, accuracy: Double) {
+        let per = data.store.valuesPerClip, classes = data.classes.count
+        var lossSum = 0.0, correct = 0
+        var lo = 0
+        while lo < split.count {
+            let n = min(evalInput.capacity / per, split.count - lo)
+            evalInput.reshape([n, 1, data.store.mels, data.store.frames])
+            evalTargets.reshape([n, classes])
+            evalTargets.zero()
+            for i in 0..<n {
+                (evalInput.data + i * per).update(from: data.store.pointer(split.indices[lo + i]), count: per)
+                SoftmaxCrossEntropy.addTarget(label: split.labels[lo + i], classes: classes, smoothing: options.labelSmoothing, weight: 1,
+                                              into: evalTargets.data + i * classes)
+            }
+            let logits = model.forward(evalInput, training: false)
+            lossSum += SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: evalTargets, gradient: nil) * Double(n)
+            for i in 0..<n where argmax(logits.data + i * classes, classes) == split.labels[lo + i] { correct += 1 }
+            lo += n
+        }
+        return (lossSum / Double(max(1, split.count)), Double(correct) / Double(max(1, split.count)))
+    }
+
+    // MARK: - Files
+
+    private func saveCheckpoint(to path: String) throws {
+        // never replace a good checkpoint with non-finite weights (an update can overflow after the loss
+        // of its step was finite)
+        let p = model.arena.parameters
+        var finite = true
+        for i in 0..<model.arena.parameterCount where !p[i].isFinite { finite = false; break }
+        guard finite else {
+            throw TrainingStop.nonFinite(epoch: state.epoch + (state.stepInEpoch > 0 ? 1 : 0), step: state.stepInEpoch, loss: .nan,
+                                         lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+        }
+        state.adamStep = optimizer.step
+        state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
+        try Checkpoint.write(to: path, model: model, optimizer: optimizer, state: state, options: options,
+                             dataIdentity: data.identity, classes: data.classes)
+    }
+
+    private func saveLast() throws { try saveCheckpoint(to: lastPath) }
+
+    /// metrics.jsonl and metrics.csv rewritten from the history (so a resume never leaves extra rows),
+    /// and the curves.
+    public func writeMetrics() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let lines = try state.history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: outputDirectory + "/metrics.jsonl")
+        try AtomicFile.write(([EpochMetrics.csvHeader] + state.history.map(\.csvRow)).joined(separator: "\n") + "\n",
+                             to: outputDirectory + "/metrics.csv")
+        if drawCurves {
+            try LineChart.learningCurves(state.history, validationLabel: options.valFold == nil ? "test (selects)" : "val").writePNG(to: outputDirectory + "/curves.png")
+        }
+    }
+}
+
+@inline(__always) func argmax(_ p: UnsafePointer<Float>, _ n: Int) -> Int {
+    var best = 0
+    for j in 1..<max(1, n) where p[j] > p[best] { best = j }
+    return best
+}
+
+func prettyJSON<T: Encodable>(_ value: T) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// Starting a run: the output directory checks, the data (spectrograms built or read from the cache),
+/// `config.json`, and the resume. The CLI's `train` and the tests both start runs through here.
+public enum TrainingSession {
+    /// The JSON written to config.json.
+    public struct RunConfig: Encodable {
+        public var options: TrainingOptions
+        public var resolvedTrainFolds: [Int]
+        public var clips: [String: Int]
+        public var metadataPath: String
+        public var metadataHash: String
+        public var dataIdentity: [String: String]
+        public var classes: [String]
+        public var parameters: Int
+        public var stepsPerEpoch: Int
+        public var toolVersion: String
+        public var cacheDirectory: String?
+        public var notes: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case options, clips, classes, parameters, notes
+            case resolvedTrainFolds = "resolved_train_folds", metadataPath = "metadata_path", metadataHash = "metadata_hash"
+            case dataIdentity = "data_identity", stepsPerEpoch = "steps_per_epoch", toolVersion = "tool_version"
+            case cacheDirectory = "cache_directory"
+        }
+    }
+
+    /// Checks `outputDirectory` against `resume` before any expensive work.
+    public static func checkOutputDirectory(_ outputDirectory: String, resume: Bool) throws {
+        let last = outputDirectory + "/last.safetensors"
+        let exists = FileManager.default.fileExists(atPath: last)
+        if resume && !exists {
+            throw AudioSpecNetError.file(path: outputDirectory, reason: "nothing to resume (no last.safetensors)")
+        }
+        if !resume && exists {
+            throw AudioSpecNetError.file(path: outputDirectory, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
+        }
+    }
+
+    /// Loads the data and returns a trainer ready to `run()`, resumed from `last.safetensors` when asked.
+    public static func start(options: TrainingOptions, outputDirectory: String, resume: Bool, cacheDirectory: String?,
+                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+                             message: (String) -> Void = { _ in }) throws -> Trainer {
+        try options.validate()
+        try checkOutputDirectory(outputDirectory, resume: resume)
+        if resume {
+            // refuse a changed configuration before the (possibly long) spectrogram pass; the data are
+            // compared once loaded
+            let saved = try Checkpoint.read(path: outputDirectory + "/last.safetensors").options
+            var now = options
+            now.architecture.numClasses = saved.architecture.numClasses
+            if let d = now.firstDifference(from: saved) {
+                throw AudioSpecNetError.invalidArgument("cannot resume \(outputDirectory): `\(d.key)` was \(d.saved) in that run and is \(d.now) now")
+            }
+        }
+        let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, progress: progress)
+        data.notes.forEach(message)
+        let s = data.store.statistics
+        message(String(format: "spectrograms: %d clips [%d×%d] in %.1f s (%d computed, %d from the cache)", data.store.count,
+                       data.store.mels, data.store.frames, s.seconds, s.computed, s.fromCache))
+        return try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
+                         cacheDirectory: cacheDirectory, message: message)
+    }
+
+    /// As above, with the data already built (tests, cross-validation reusing a store).
+    public static func start(options: TrainingOptions, data: TrainingData, outputDirectory: String, resume: Bool,
+                             cacheDirectory: String? = nil, message: (String) -> Void = { _ in }) throws -> Trainer {
+        try checkOutputDirectory(outputDirectory, resume: resume)
+        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory)
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        if resume {
+            try trainer.resume()
+            let st = trainer.state
+            message(st.stepInEpoch == 0
+                    ? "resuming \(outputDirectory) after epoch \(st.epoch) of \(options.epochs)"
+                    : "resuming \(outputDirectory) in epoch \(st.epoch + 1) at step \(st.stepInEpoch + 1) of \(trainer.stepsPerEpoch)")
+        } else {
+            let config = RunConfig(
+                options: trainer.options, resolvedTrainFolds: data.trainFolds,
+                clips: ["train": data.train.count, "val": data.validation.count, "test": data.test.count, "total": data.store.count],
+                metadataPath: (try? ESC50Dataset(root: options.dataDirectory).metadata.path) ?? "",
+                metadataHash: data.metadataHash,
+                dataIdentity: Dictionary(data.identity.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
+                classes: data.classes, parameters: trainer.model.arena.parameterCount, stepsPerEpoch: trainer.stepsPerEpoch,
+                toolVersion: audioSpecNetVersion, cacheDirectory: cacheDirectory, notes: data.notes)
+            try AtomicFile.write(prettyJSON(config) + "\n", to: outputDirectory + "/config.json")
+        }
+        return trainer
+    }
+}

@@ -1,0 +1,120 @@
+import AudioSpecNet
+import Foundation
+
+/// How `train` talks: on a terminal a live line per epoch (bar, step/steps, loss, running accuracy,
+/// samples/s, ETA) rewritten in place; without one, plain lines (an occasional progress line, no control
+/// characters); always an epoch summary line on stderr unless --quiet; --json puts JSON lines on stdout.
+final class TrainingOutput: @unchecked Sendable {
+    let quiet: Bool
+    let json: Bool
+    private var lastPlain = DispatchTime.now().uptimeNanoseconds
+    private var lastLive: UInt64 = 0
+    private let lock = NSLock()
+
+    init(quiet: Bool, json: Bool) {
+        self.quiet = quiet
+        self.json = json
+    }
+
+    func line(_ text: String) {
+        guard !quiet else { return }
+        finish()
+        FileHandleOutput.standardError(text)
+    }
+
+    func finish() { FileHandleOutput.progress(nil) }
+
+    /// Spectrogram progress: live on a terminal, a plain line per quarter otherwise.
+    func frontEnd(done: Int, total: Int) {
+        guard !quiet else { return }
+        lock.lock(); defer { lock.unlock() }
+        if FileHandleOutput.stderrIsTerminal {
+            let now = DispatchTime.now().uptimeNanoseconds
+            if done == total || now - lastLive > 100_000_000 {
+                lastLive = now
+                FileHandleOutput.progress("spectrograms \(bar(Double(done) / Double(max(1, total)))) \(done)/\(total)")
+            }
+        } else if total >= 8, done % max(1, total / 4) == 0, done < total {
+            FileHandleOutput.standardError("spectrograms: \(done)/\(total)")
+        }
+    }
+
+    func event(_ event: TrainerEvent) {
+        switch event {
+        case .message(let text): line(text)
+        case .step(let p):
+            guard !quiet else { return }
+            let now = DispatchTime.now().uptimeNanoseconds
+            let live = FileHandleOutput.stderrIsTerminal
+            // format only when a line is due (at most 5 a second live, every 30 s plain)
+            guard live ? (p.step == p.steps || now - lastLive > 200_000_000) : (now - lastPlain > 30_000_000_000 && p.step < p.steps) else { return }
+            let head = String(format: "epoch %d/%d ", p.epoch, p.epochs) + (live ? bar(Double(p.step) / Double(p.steps)) + " " : "")
+            let text = head + String(format: "%d/%d  loss %.4f  acc %.3f  %.1f samples/s  ETA ", p.step, p.steps, p.loss, p.accuracy,
+                                     p.samplesPerSecond) + duration(p.etaSeconds)
+            if live { lastLive = now; FileHandleOutput.progress(text) } else { lastPlain = now; FileHandleOutput.standardError(text) }
+        case .epoch(let m, let epochs):
+            finish()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                if let data = try? encoder.encode(m) { print(String(decoding: data, as: UTF8.self)); fflush(stdout) }
+            }
+            guard !quiet else { return }
+            FileHandleOutput.standardError(String(
+                format: "epoch %3d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
+                m.epoch, epochs, m.trainLoss, m.trainAccuracy, m.valLoss, m.valAccuracy, m.best ? " *" : "  ", m.lr,
+                duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds))
+        }
+    }
+
+    func summary(_ s: TrainingSummary, outDir: String) {
+        finish()
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            if let data = try? encoder.encode(s) { print(String(decoding: data, as: UTF8.self)) }
+        }
+        var text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with the best epoch %d (val acc %.2f %%); %@; wall %@; results in %@",
+                          100 * s.testAccuracy, s.testFold, s.testClips, s.bestEpoch, 100 * s.bestValAccuracy, s.selection,
+                          duration(s.wallSeconds), outDir)
+        if let note = s.note { text += "\nnote: " + note }
+        FileHandleOutput.standardError(text)  // the final line is shown even with --quiet
+    }
+
+    func result(_ text: String, json values: [String: Double]) {
+        finish()
+        if json, let data = try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]) {
+            print(String(decoding: data, as: UTF8.self))
+        }
+        FileHandleOutput.standardError(text)
+    }
+
+    private func bar(_ fraction: Double, width: Int = 20) -> String {
+        let filled = Int((max(0, min(1, fraction)) * Double(width)).rounded(.down))
+        return "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "]"
+    }
+}
+
+func duration(_ seconds: Double) -> String {
+    guard seconds.isFinite else { return "?" }
+    let s = Int(seconds.rounded())
+    if s >= 3600 { return String(format: "%dh%02dm%02ds", s / 3600, (s / 60) % 60, s % 60) }
+    if s >= 60 { return String(format: "%dm%02ds", s / 60, s % 60) }
+    return String(format: "%.1fs", seconds)
+}
+
+/// Runs one training run with the CLI's output.
+enum TrainingRun {
+    static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, output: TrainingOutput) throws -> TrainingSummary {
+        let trainer = try TrainingSession.start(options: options, outputDirectory: outDir, resume: resume, cacheDirectory: cacheDirectory,
+                                                progress: { done, total in output.frontEnd(done: done, total: total) },
+                                                message: { output.line($0) })
+        output.finish()
+        trainer.events = { output.event($0) }
+        if !resume {
+            output.line("training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold)); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
+        }
+        return try trainer.run()
+    }
+}

@@ -1,0 +1,57 @@
+import XCTest
+import AudioSpecNet
+import _TestSupport
+
+/// The optimizer, the schedule and the mixup loss against PyTorch (Tests/Fixtures/training, made by
+/// Scripts/make_fixtures.py): ≤ 1e-6 relative.
+final class TrainFixtureTests: XCTestCase {
+    func testOneCycleMatchesPyTorchEveryStep() throws {
+        let f = try Fixtures.safetensors("training/onecycle.safetensors")
+        for (prefix, total) in [("", 21), ("recipe.", 3800)] {
+            let lrs = try f.doubles(prefix + "lr"), b1s = try f.doubles(prefix + "beta1")
+            let schedule = OneCycleLR(maxLR: 0.002, totalSteps: total, pctStart: 0.1)
+            var worstLR = 0.0, worstB1 = 0.0
+            for i in 0..<min(total, lrs.count) {
+                let (lr, b1) = schedule.at(i)
+                worstLR = max(worstLR, abs(lr - lrs[i]) / abs(lrs[i]))
+                worstB1 = max(worstB1, abs(b1 - b1s[i]) / abs(b1s[i]))
+            }
+            print("OneCycle \(prefix.isEmpty ? "3x7" : "recipe 100x38"): worst relative lr \(worstLR), beta1 \(worstB1)")
+            XCTAssertLessThanOrEqual(worstLR, 1e-6)
+            XCTAssertLessThanOrEqual(worstB1, 1e-6)
+        }
+    }
+
+    func testAdamWMatchesPyTorchOverFiveScheduledSteps() throws {
+        let f = try Fixtures.safetensors("training/adamw.safetensors")
+        var param = try f.floats("param")
+        let lrs = try f.doubles("lr"), b1s = try f.doubles("beta1")
+        let adam = AdamW(parameterCount: param.count, weightDecay: 0.01)
+        for i in 0..<5 {
+            let g = try f.floats("grad.\(i)")
+            adam.beta1 = b1s[i]
+            param.withUnsafeMutableBufferPointer { adam.update(parameters: $0.baseAddress!, gradients: g, lr: lrs[i]) }
+            let c = compare(param, try f.doubles("param.after.\(i)"))
+            print("AdamW step \(i): \(c)")
+            XCTAssertLessThanOrEqual(c.relativeError, 1e-6, "step \(i)")
+        }
+        XCTAssertEqual(adam.step, 5)
+    }
+
+    func testMixupLossWithLabelSmoothingMatchesPyTorch() throws {
+        let f = try Fixtures.safetensors("training/mixup_loss.safetensors")
+        let logits = Tensor(shape: [8, 50], values: try f.floats("logits"))
+        let a = try f.doubles("targets_a").map { Int($0) }, b = try f.doubles("targets_b").map { Int($0) }
+        let perm = try f.doubles("perm").map { Int($0) }
+        XCTAssertEqual(perm.map { a[$0] }, b)
+        let lambda = Float(try f.doubles("lambda")[0])
+        let targets = SoftmaxCrossEntropy.targets(labels: a, classes: 50, smoothing: 0.1, mix: (perm.map { a[$0] }, lambda))
+        let grad = Tensor(shape: [0])
+        let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: grad)
+        let expected = try f.doubles("loss")[0]
+        print("mixup loss \(loss) vs PyTorch \(expected) (λ = \(lambda))")
+        XCTAssertLessThanOrEqual(abs(loss - expected) / abs(expected), 1e-6)
+        let c = compare(grad.array, try f.doubles("dlogits"))
+        XCTAssertLessThanOrEqual(c.relativeError, 1e-6, "\(c)")
+    }
+}
