@@ -43,14 +43,7 @@ struct EvalCommand: ParsableCommand {
     var out: String?
 
     func run() throws {
-        do {
-            try evaluate()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            FileHandleOutput.standardError("Error: \(error)")
-            throw ExitCode(2)
-        }
+        try FileHandleOutput.exitingWithStatus2OnError { try evaluate() }
     }
 
     private func evaluate() throws {

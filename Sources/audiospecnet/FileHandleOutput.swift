@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Lines for people go to stderr; stdout stays clean for results (tables, JSON lines) that scripts read.
@@ -15,5 +16,20 @@ extension FileHandleOutput {
     static func progress(_ line: String?) {
         guard stderrIsTerminal else { return }
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + (line ?? "")).utf8))
+    }
+}
+
+extension FileHandleOutput {
+    /// Runs a command body whose contract is exit status 2 for every error (eval's and infer's): the error's
+    /// one line on stderr, then exit 2. Exit codes the body throws itself pass through.
+    static func exitingWithStatus2OnError(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            standardError("Error: \(error)")
+            throw ExitCode(2)
+        }
     }
 }

@@ -52,14 +52,7 @@ struct InferCommand: ParsableCommand {
     var png: String?
 
     func run() throws {
-        do {
-            try infer()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            FileHandleOutput.standardError("Error: \(error)")
-            throw ExitCode(2)
-        }
+        try FileHandleOutput.exitingWithStatus2OnError { try infer() }
     }
 
     private func infer() throws {
