@@ -37,7 +37,9 @@ public struct NetworkBenchmark {
     public var batch = 32
     public var warmupSteps = 1
     public var steps = 3
-    public var inferRepeats = 5
+    /// Timed inference passes at batch 1 and at the large batch; the figure is their mean.
+    public var inferRepeatsBatch1 = 30
+    public var inferRepeatsBatched = 3
     public var mels = 128
     public var frames = 216
 
@@ -76,17 +78,17 @@ public struct NetworkBenchmark {
             return LayerTime(name: name, msPerStep: e.seconds / Double(steps) * 1000, gflops: e.flops > 0 ? e.flops / e.seconds / 1e9 : 0,
                              share: e.seconds / total)
         }
-        func inferMs(_ n: Int) -> Double {
+        func inferMs(_ n: Int, repeats: Int) -> Double {
             let xi = Tensor(shape: [n, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: n * mels * frames)))
             _ = model.forward(xi, training: false)
             let start = Profiler.now()
-            for _ in 0..<inferRepeats { _ = model.forward(xi, training: false) }
-            return (Profiler.now() - start) * 1e3 / Double(inferRepeats * n)
+            for _ in 0..<repeats { _ = model.forward(xi, training: false) }
+            return (Profiler.now() - start) * 1e3 / Double(repeats * n)
         }
         progress("inference at batch 1")
-        let b1 = inferMs(1)
+        let b1 = inferMs(1, repeats: inferRepeatsBatch1)
         progress("inference at batch \(batch)")
-        let bn = inferMs(batch)
+        let bn = inferMs(batch, repeats: inferRepeatsBatched)
         return Result(clock: Profiler.clock.rawValue, threads: Parallel.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
                       peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, layers: layers)
