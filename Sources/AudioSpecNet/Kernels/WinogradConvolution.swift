@@ -1,8 +1,10 @@
 /// 3×3, stride-1, padding-1 convolutions by Winograd F(m×m, 3×3) as batched sgemms (Lavin & Gray 2015):
 /// every input tile of every image in a group is transformed (V = Bᵀ d B), then for each of the α² tile
 /// positions ξ one GEMM multiplies the transformed filters U[ξ] (K × C) by V[ξ] (C × P tiles), and the
-/// products are transformed back (Y = Aᵀ M A). The three phases each run in parallel (over image planes,
-/// over ξ, over image planes), BLAS single-threaded inside.
+/// products are transformed back (Y = Aᵀ M A). With a batch of at least one image group per core, each
+/// core runs whole groups alone (its own scratch, no barrier between the phases; the weight gradient sums
+/// one dU per core at the end); otherwise the three phases each run in parallel (over image planes, over
+/// ξ, over image planes). BLAS is single-threaded inside either way.
 ///
 /// - input gradient: a 3×3/1/1 convolution's adjoint is the same convolution of dy with the 180°-rotated,
 ///   channel-transposed filters, so it reuses the forward machinery;
@@ -105,58 +107,88 @@ struct WinogradConvolution<T: WinogradTile> {
         input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>, weightGradient dw: UnsafeMutablePointer<Float>
     ) {
         let C = shape.inChannels, K = shape.outChannels, a2 = Self.alpha2
-        let tiling = Tiling(height: height, width: width)
-        let tiles = tiling.perImage
-        let group = Self.imagesPerGroup(batch: batch, tiles: tiles, channels: C + K)
-        let P = group * tiles
-        let threads = max(1, Parallel.threads)
         var layout = WorkspaceLayout()
-        let duAt = layout.reserve(a2 * K * C)
-        let vAt = layout.reserve(a2 * C * P)
-        let mAt = layout.reserve(a2 * K * P)
-        let planeSize = tiling.scratchStride
-        let scratchAt = layout.reserve(planeSize * threads)
+        let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
+        let tiling = core.tiling, tiles = tiling.perImage
+        // One dU per worker: each sums its own images' tiles; the partial sums are added at the end.
+        let duStride = (a2 * K * C + 15) & ~15
+        let duAt = layout.reserve(duStride * core.workers)
         let base = workspace.floats(layout.total)
-        let du = base + duAt, v = base + vAt, dm = base + mAt
         let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
         let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
-        var n0 = 0
-        while n0 < batch {
-            let count = min(group, batch - n0), p = count * tiles
-            Self.transformInputs(
-                images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
-                columns: p, into: v, offsets: inOffsets, scratch: base + scratchAt, scratchStride: planeSize)
-            Self.transformOutputGradients(
-                images: count, channels: K, tiling: tiling, outputGradient: dy + n0 * K * height * width,
-                columns: p, into: dm, offsets: outOffsets, scratch: base + scratchAt, scratchStride: planeSize)
-            let beta: Float = n0 == 0 ? 0 : 1
-            Parallel.forEach(a2) { xi in
-                // dU[ξ] (K × C) (+)= dM[ξ] (K × p) · V[ξ]ᵀ (p × C)
-                sgemm(
-                    transB: true, m: K, n: C, k: p, a: dm + xi * K * p, b: v + xi * C * p,
-                    beta: beta, c: du + xi * K * C)
+        func run(_ lo: Int, _ hi: Int, worker w: Int) {
+            let v = base + core.v + w * core.vStride, dm = base + core.m + w * core.mStride
+            let scratch = base + core.scratch + w * core.scratchStride, du = base + duAt + w * duStride
+            var n0 = lo
+            while n0 < hi {
+                let count = min(core.group, hi - n0), p = count * tiles
+                Self.transformInputs(
+                    images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
+                    columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: core.scratchStride)
+                Self.transformOutputGradients(
+                    images: count, channels: K, tiling: tiling, outputGradient: dy + n0 * K * height * width,
+                    columns: p, into: dm, offsets: outOffsets, scratch: scratch, scratchStride: core.scratchStride)
+                let beta: Float = n0 == lo ? 0 : 1
+                Parallel.forEach(a2) { xi in
+                    // dU[ξ] (K × C) (+)= dM[ξ] (K × p) · V[ξ]ᵀ (p × C)
+                    sgemm(
+                        transB: true, m: K, n: C, k: p, a: dm + xi * K * p, b: v + xi * C * p,
+                        beta: beta, c: du + xi * K * C)
+                }
+                n0 += count
             }
-            n0 += count
+        }
+        let du = base + duAt
+        if core.workers > 1 {
+            let workers = core.workers
+            Parallel.forEach(workers) { w in
+                Parallel.serially { run(batch * w / workers, batch * (w + 1) / workers, worker: w) }
+            }
+            Parallel.chunks(a2 * K * C, minimumChunk: 1 << 14) { range, _ in
+                for w in 1..<workers {
+                    let partial = du + w * duStride
+                    for i in range { du[i] += partial[i] }
+                }
+            }
+        } else {
+            run(0, batch, worker: 0)
         }
         Self.accumulateWeightGradient(outChannels: K, inChannels: C, transformed: du, into: dw)
     }
 
     // MARK: The shared convolution core
 
-    struct CoreLayout { let v: Int, m: Int, scratch: Int, scratchStride: Int, group: Int, tiling: Tiling }
+    /// Where a convolution's scratch lives. With `workers` > 1 each worker has its own V, M and plane
+    /// scratch (at `worker × …Stride`) and runs whole image groups alone.
+    struct CoreLayout {
+        let v: Int, m: Int, scratch: Int, scratchStride: Int, group: Int, tiling: Tiling
+        let workers: Int, vStride: Int, mStride: Int
+    }
 
     private static func coreLayout(
         batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, from layout: inout WorkspaceLayout
     ) -> CoreLayout {
         let tiling = Tiling(height: height, width: width)
-        let group = imagesPerGroup(batch: batch, tiles: tiling.perImage, channels: C + K)
+        var group = imagesPerGroup(batch: batch, tiles: tiling.perImage, channels: C + K)
+        let available = Parallel.available
+        if available > 1, batch / group < available {
+            // Smaller groups, one per worker, while their GEMMs keep half the usual minimum of columns.
+            let perWorker = batch / available
+            if perWorker * tiling.perImage >= minimumColumns / 2 { group = min(group, perWorker) }
+        }
         let P = group * tiling.perImage
-        let v = layout.reserve(alpha2 * C * P)
-        let m = layout.reserve(alpha2 * K * P)
+        // Whole groups per worker when the batch has at least one group for each: no barrier between the
+        // three phases and each worker's tiles stay in its own core's caches. Otherwise (inference at
+        // batch 1, small batches) the workers share each phase.
+        let workers = max(1, min(available, batch / group))
+        let vStride = (alpha2 * C * P + 15) & ~15, mStride = (alpha2 * K * P + 15) & ~15
+        let v = layout.reserve(vStride * workers)
+        let m = layout.reserve(mStride * workers)
         // Per worker: one padded plane, plus room for the SIMD8 tiles of the transforms.
         let stride = tiling.scratchStride
-        let scratch = layout.reserve(stride * max(1, Parallel.threads))
-        return CoreLayout(v: v, m: m, scratch: scratch, scratchStride: stride, group: group, tiling: tiling)
+        let scratch = layout.reserve(stride * available)
+        return CoreLayout(v: v, m: m, scratch: scratch, scratchStride: stride, group: group, tiling: tiling,
+                          workers: workers, vStride: vStride, mStride: mStride)
     }
 
     // x is (N,C,H,W), u is (α², K, C) (or (α², C, K) used transposed), y is (N,K,H,W), overwritten
@@ -166,24 +198,35 @@ struct WinogradConvolution<T: WinogradTile> {
         scratch base: UnsafeMutablePointer<Float>, layout: CoreLayout
     ) {
         let tiling = layout.tiling, tiles = tiling.perImage
-        let v = base + layout.v, mm = base + layout.m, scratch = base + layout.scratch
         let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
         let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
-        var n0 = 0
-        while n0 < batch {
-            let count = min(layout.group, batch - n0), p = count * tiles
-            transformInputs(
-                images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
-                columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride)
-            Parallel.forEach(alpha2) { xi in
-                // M[ξ] (K × p) = U[ξ] (K × C) · V[ξ] (C × p)
-                sgemm(transA: transposedWeights, m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
+        // Images lo..<hi in groups, with one worker's V, M and plane scratch.
+        func run(_ lo: Int, _ hi: Int, worker w: Int) {
+            let v = base + layout.v + w * layout.vStride, mm = base + layout.m + w * layout.mStride
+            let scratch = base + layout.scratch + w * layout.scratchStride
+            var n0 = lo
+            while n0 < hi {
+                let count = min(layout.group, hi - n0), p = count * tiles
+                transformInputs(
+                    images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
+                    columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride)
+                Parallel.forEach(alpha2) { xi in
+                    // M[ξ] (K × p) = U[ξ] (K × C) · V[ξ] (C × p)
+                    sgemm(transA: transposedWeights, m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
+                }
+                transformOutputs(
+                    images: count, channels: K, tiling: tiling, products: mm, columns: p,
+                    output: y + n0 * K * height * width, offsets: outOffsets, scratch: scratch,
+                    scratchStride: layout.scratchStride)
+                n0 += count
             }
-            transformOutputs(
-                images: count, channels: K, tiling: tiling, products: mm, columns: p,
-                output: y + n0 * K * height * width, offsets: outOffsets, scratch: scratch,
-                scratchStride: layout.scratchStride)
-            n0 += count
+        }
+        if layout.workers > 1 {
+            Parallel.forEach(layout.workers) { w in
+                Parallel.serially { run(batch * w / layout.workers, batch * (w + 1) / layout.workers, worker: w) }
+            }
+        } else {
+            run(0, batch, worker: 0)
         }
     }
 
