@@ -29,6 +29,33 @@ struct Im2colConvolution {
         let colSize = direct ? 0 : CKK * G * L, outSize = G == 1 ? 0 : K * G * L
         let perThread = (colSize + outSize + 15) & ~15
         let scratch = workspace.floats(perThread * max(1, Parallel.threads))
+        if groups < Parallel.available {
+            // Fewer groups than cores (inference at batch 1): one group at a time, each GEMM's output rows
+            // split over the cores instead.
+            for g in 0..<groups {
+                let n0 = g * G, count = min(G, batch - n0), ld = count * L
+                let col = scratch, out = col + colSize
+                if !direct {
+                    Parallel.forEach(count) { i in
+                        Im2col.gather(
+                            shape: s, height: height, width: width, outHeight: oh, outWidth: ow,
+                            input: x + (n0 + i) * inPlane, col: col + i * L, ld: ld)
+                    }
+                }
+                let b = direct ? x + n0 * inPlane : UnsafePointer(col)
+                let c = count == 1 ? y + n0 * outPlane : out
+                Parallel.chunks(K, minimumChunk: 8) { rows, _ in
+                    sgemm(m: rows.count, n: ld, k: CKK, a: w + rows.lowerBound * CKK, b: b, c: c + rows.lowerBound * ld)
+                }
+                if count > 1 {
+                    for i in 0..<count {
+                        let dst = y + (n0 + i) * outPlane
+                        for k in 0..<K { (dst + k * L).update(from: out + k * ld + i * L, count: L) }
+                    }
+                }
+            }
+            return
+        }
         Parallel.chunks(groups) { range, worker in
             let col = scratch + worker * perThread, out = col + colSize
             for g in range {
