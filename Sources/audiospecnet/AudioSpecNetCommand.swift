@@ -26,9 +26,3 @@ struct AudioSpecNetCommand: ParsableCommand {
         }
     }
 }
-
-/// A subcommand whose issue has not landed yet says so and exits 2, rather than pretending to work.
-struct NotYetAvailable: Error, CustomStringConvertible {
-    let command: String
-    var description: String { "`audiospecnet \(command)` is not yet available in this version" }
-}
