@@ -13,6 +13,9 @@ public struct NetworkBenchmark {
         public var inferMsPerClipBatched: Double
         public var peakRSSMiB: Double
         public var trainPeakRSSMiB: Double
+        /// OpenBLAS sgemm on large square matrices, one single-threaded sgemm per worker at once: the
+        /// ceiling the convolutions' GFLOP/s are read against.
+        public var sgemmPeakGFLOPS: Double
         public var layers: [LayerTime]
 
         enum CodingKeys: String, CodingKey {
@@ -23,6 +26,7 @@ public struct NetworkBenchmark {
             case inferMsPerClipBatched = "infer_ms_per_clip_batched"
             case peakRSSMiB = "peak_rss_mib"
             case trainPeakRSSMiB = "train_peak_rss_mib"
+            case sgemmPeakGFLOPS = "sgemm_peak_gflops"
         }
     }
 
@@ -44,6 +48,23 @@ public struct NetworkBenchmark {
     public var frames = 216
 
     public init() {}
+
+    /// GFLOP/s of 1024³ sgemms, one per worker concurrently (BLAS single-threaded inside, as the kernels
+    /// run it), best of three rounds.
+    public static func sgemmPeak() -> Double {
+        let n = 1024, workers = max(1, Parallel.threads)
+        let a = Tensor(shape: [workers, n, n]), b = Tensor(shape: [workers, n, n]), c = Tensor(shape: [workers, n, n])
+        for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.1; b.data[i] = Float(i % 5) * 0.1 }
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = Profiler.now()
+            Parallel.forEach(workers) { w in
+                sgemm(m: n, n: n, k: n, a: a.data + w * n * n, b: b.data + w * n * n, c: c.data + w * n * n)
+            }
+            best = min(best, Profiler.now() - start)
+        }
+        return 2 * Double(n * n * n * workers) / best / 1e9
+    }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
         let model = try AudioCNN(config: config, seed: 0)
@@ -85,12 +106,14 @@ public struct NetworkBenchmark {
             for _ in 0..<repeats { _ = model.forward(xi, training: false) }
             return (Profiler.now() - start) * 1e3 / Double(repeats * n)
         }
+        progress("sgemm peak")
+        let peak = Self.sgemmPeak()
         progress("inference at batch 1")
         let b1 = inferMs(1, repeats: inferRepeatsBatch1)
         progress("inference at batch \(batch)")
         let bn = inferMs(batch, repeats: inferRepeatsBatched)
         return Result(clock: Profiler.clock.rawValue, threads: Parallel.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
-                      peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, layers: layers)
+                      peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, sgemmPeakGFLOPS: peak, layers: layers)
     }
 }

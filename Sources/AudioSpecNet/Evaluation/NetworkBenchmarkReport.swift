@@ -38,10 +38,12 @@ public struct NetworkBenchmarkReport {
         if pytorch == nil { lines.append("(PyTorch side not run)") }
         if showLayers {
             lines.append("")
-            lines.append("where a training step's time goes (ms per step, GFLOP/s of the direct-convolution FLOP count):")
+            lines.append("where a training step's time goes (ms per step, share of the step; GFLOP/s of the direct-convolution")
+            lines.append("FLOP count and its share of OpenBLAS sgemm's peak here, \(f(swift.sgemmPeakGFLOPS)) GFLOP/s on \(swift.threads) threads):")
             for l in swift.layers.sorted(by: { $0.msPerStep > $1.msPerStep }) {
+                let rate = l.gflops > 0 ? f(l.gflops).leftPad(9) + " GFLOP/s" + (f(100 * l.gflops / swift.sgemmPeakGFLOPS, 0) + " %").leftPad(7) : ""
                 lines.append("  " + l.name.padding(toLength: 48, withPad: " ", startingAt: 0) + f(l.msPerStep).leftPad(9) + " ms"
-                             + (l.gflops > 0 ? f(l.gflops).leftPad(9) + " GFLOP/s" : "".leftPad(17)) + f(l.share * 100).leftPad(7) + " %")
+                             + f(l.share * 100).leftPad(7) + " %" + rate)
             }
         }
         return lines.joined(separator: "\n")
