@@ -253,15 +253,7 @@ struct WinogradConvolution<T: WinogradTile> {
                     let column = v + c * p + i * tiles
                     var t0 = 0
                     while t0 < tiles {
-                        let o = SIMD8<Int>(
-                            offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3],
-                            offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
-                        for r in 0..<a {
-                            for s in 0..<a {
-                                let b = plane + r * pw + s
-                                d[r * a + s] = F8(b[o[0]], b[o[1]], b[o[2]], b[o[3]], b[o[4]], b[o[5]], b[o[6]], b[o[7]])
-                            }
-                        }
+                        gather(into: d, size: a, from: plane, rowStride: pw, tiles: offs, first: t0)
                         T.transformInput(d, out, tmp)
                         store(out, count: min(8, tiles - t0), to: column + t0, stride: C * p, positions: a2)
                         t0 += 8
@@ -292,15 +284,7 @@ struct WinogradConvolution<T: WinogradTile> {
                     let column = dm + k * p + i * tiles
                     var t0 = 0
                     while t0 < tiles {
-                        let o = SIMD8<Int>(
-                            offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3],
-                            offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
-                        for r in 0..<m {
-                            for s in 0..<m {
-                                let b = plane + r * ow + s
-                                d[r * m + s] = F8(b[o[0]], b[o[1]], b[o[2]], b[o[3]], b[o[4]], b[o[5]], b[o[6]], b[o[7]])
-                            }
-                        }
+                        gather(into: d, size: m, from: plane, rowStride: ow, tiles: offs, first: t0)
                         T.transformOutputGradient(d, out, tmp)
                         store(out, count: min(8, tiles - t0), to: column + t0, stride: K * p, positions: a2)
                         t0 += 8
@@ -331,9 +315,7 @@ struct WinogradConvolution<T: WinogradTile> {
                         let n = min(8, tiles - t0)
                         load(from: column + t0, count: n, stride: K * p, positions: a2, into: d)
                         T.transformOutput(d, out, tmp)
-                        let o = SIMD8<Int>(
-                            offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3],
-                            offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
+                        let o = tileOffsets(offs, first: t0)
                         for r in 0..<m {
                             for s in 0..<m {
                                 let b = plane + r * ow + s, val = out[r * m + s]
@@ -345,6 +327,28 @@ struct WinogradConvolution<T: WinogradTile> {
                     let dst = y + q * H * W
                     for r in 0..<H { (dst + r * W).update(from: plane + r * ow, count: W) }
                 }
+            }
+        }
+    }
+
+    /// The plane offsets of tiles t0..<t0+8 (the offsets array is padded to a multiple of 8).
+    @inline(__always)
+    private static func tileOffsets(_ offs: UnsafeBufferPointer<Int>, first t0: Int) -> SIMD8<Int> {
+        SIMD8<Int>(offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3], offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
+    }
+
+    /// d[r·size + s] lane l = the (r, s) value of tile t0 + l: eight size×size tiles read from a plane of
+    /// row stride `rowStride`, one SIMD lane per tile.
+    @inline(__always)
+    private static func gather(
+        into d: UnsafeMutablePointer<F8>, size: Int, from plane: UnsafePointer<Float>, rowStride: Int,
+        tiles offs: UnsafeBufferPointer<Int>, first t0: Int
+    ) {
+        let o = tileOffsets(offs, first: t0)
+        for r in 0..<size {
+            for s in 0..<size {
+                let b = plane + r * rowStride + s
+                d[r * size + s] = F8(b[o[0]], b[o[1]], b[o[2]], b[o[3]], b[o[4]], b[o[5]], b[o[6]], b[o[7]])
             }
         }
     }
