@@ -29,14 +29,8 @@ struct BenchFrontendCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the PyTorch comparison.")
     var noPytorch = false
 
-    static let audioExtensions: Set<String> = ["wav", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "au", "w64", "caf"]
-
-    /// The script next to the sources this binary was built from, else relative to the working directory.
-    static var defaultScript: String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("Scripts/bench_frontend_pytorch.py").path
-        return FileManager.default.fileExists(atPath: path) ? path : "Scripts/bench_frontend_pytorch.py"
-    }
+    /// The script in the repository this binary runs from, else relative to the working directory.
+    static var defaultScript: String { RepositoryFiles.locate("Scripts/bench_frontend_pytorch.py") ?? "Scripts/bench_frontend_pytorch.py" }
 
     func run() throws {
         let files = try listFiles()
@@ -110,8 +104,8 @@ struct BenchFrontendCommand: ParsableCommand {
         }
         guard isDirectory.boolValue else { throw AudioSpecNetError.file(path: directory, reason: "is not a directory") }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let files = names.filter { Self.audioExtensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted().prefix(max(1, limit))
-        guard !files.isEmpty else { throw AudioSpecNetError.file(path: directory, reason: "holds no audio files (\(Self.audioExtensions.sorted().joined(separator: ", ")))") }
+        let files = names.filter(InputExpansion.isAudioFile).sorted().prefix(max(1, limit))
+        guard !files.isEmpty else { throw AudioSpecNetError.file(path: directory, reason: "holds no audio files (\(InputExpansion.audioExtensions.sorted().prefix(8).joined(separator: ", ")), …)") }
         return files.map { (directory as NSString).appendingPathComponent($0) }
     }
 

@@ -1,23 +1,12 @@
+import AudioSpecNet
 import Foundation
 
 /// Runs one of the repository's PyTorch benchmark scripts so that both sides are measured on the same
 /// machine in the same run. Returns its JSON output, or nil (with a note on stderr) when python3, torch
 /// or the script is not available.
 enum PythonBenchmark {
-    static func scriptPath(_ relative: String) -> String? {
-        let fm = FileManager.default
-        var candidates = [fm.currentDirectoryPath + "/" + relative]
-        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = exe.deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent(relative).path)
-            dir = dir.deletingLastPathComponent()
-        }
-        return candidates.first { fm.fileExists(atPath: $0) }
-    }
-
     static func run(script relative: String, arguments: [String]) -> [String: Any]? {
-        guard let script = scriptPath(relative) else {
+        guard let script = RepositoryFiles.locate(relative) else {
             FileHandleOutput.standardError("PyTorch side skipped: \(relative) not found (run from the repository)")
             return nil
         }

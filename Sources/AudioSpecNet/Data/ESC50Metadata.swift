@@ -58,16 +58,7 @@ public struct ESC50Metadata: Sendable {
 
     /// The metadata shipped with the tool (`esc50-meta/esc50.csv`), found beside the executable's
     /// checkout or the current directory.
-    public static func bundledPath() -> String? {
-        let fm = FileManager.default
-        var candidates = [fm.currentDirectoryPath + "/esc50-meta/esc50.csv"]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            candidates.append(dir.appendingPathComponent("esc50-meta/esc50.csv").path)
-            dir = dir.deletingLastPathComponent()
-        }
-        return candidates.first { fm.fileExists(atPath: $0) }
-    }
+    public static func bundledPath() -> String? { RepositoryFiles.locate("esc50-meta/esc50.csv") }
 }
 
 /// FNV-1a 64-bit of the bytes, as 16 hex digits: a cheap content identity for caches and configs.
