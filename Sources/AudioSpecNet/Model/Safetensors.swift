@@ -104,11 +104,8 @@ public struct SafetensorsFile: Sendable {
     public func floats(_ name: String) throws -> [Float] {
         let e = try entry(name)
         if e.dtype == .f32 {
-            return [Float](unsafeUninitializedCapacity: e.count) { buffer, initialized in
-                bytes.withUnsafeBytes { raw in
-                    let src = UnsafeRawBufferPointer(rebasing: raw[(dataStart + e.range.lowerBound)..<(dataStart + e.range.upperBound)])
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: src)
-                }
+            return try [Float](unsafeUninitializedCapacity: e.count) { buffer, initialized in
+                if e.count > 0 { try copyFloats(name, into: buffer.baseAddress!) }
                 initialized = e.count
             }
         }
