@@ -20,7 +20,7 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @Option(help: "ESC-50 directory (audio/ + meta/esc50.csv).") var data: String
-    @Option(name: .customLong("test-fold"), help: "Fold evaluated once at the end.") var testFold = 5
+    @Option(name: .customLong("test-fold"), help: "Fold evaluated once at the end, or `none` (with `--val-fold none`: train on every fold; the model is the last epoch).") var testFold = "5"
     @Option(name: .customLong("val-fold"), help: "Fold that selects the best epoch, or `none` (select on the test fold).") var valFold = "4"
     @Option(help: "Epochs.") var epochs = 100
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 32
@@ -43,7 +43,10 @@ struct TrainCommand: ParsableCommand {
         Runtime.configureThreads(threads)
         var options = TrainingOptions()
         options.dataDirectory = data
-        options.testFold = testFold
+        if testFold.lowercased() == "none" { options.testFold = nil } else {
+            guard let t = Int(testFold) else { throw ValidationError("--test-fold must be a fold number or `none`, got \(testFold)") }
+            options.testFold = t
+        }
         if valFold.lowercased() == "none" { options.valFold = nil } else {
             guard let v = Int(valFold) else { throw ValidationError("--val-fold must be a fold number or `none`, got \(valFold)") }
             options.valFold = v
@@ -59,7 +62,7 @@ struct TrainCommand: ParsableCommand {
         options.prefetch = !noPrefetch
         let cacheDirectory: String? = cache.map { $0 == "none" ? nil : $0 } ?? SpectrogramStore.defaultCacheDirectory
         let output = TrainingOutput(quiet: quiet, json: json)
-        let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(testFold)-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")
+        let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(options.testFold.map(String.init) ?? "none")-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")
         StopSignal.installHandlers()
         do {
             if cv {

@@ -61,8 +61,10 @@ final class TrainingOutput: @unchecked Sendable {
             }
             guard !quiet else { return }
             FileHandleOutput.standardError(String(
-                format: "epoch %3d/%d  train loss %.4f acc %.4f  val loss %.4f acc %.4f%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
-                m.epoch, epochs, m.trainLoss, m.trainAccuracy, m.valLoss, m.valAccuracy, m.best ? " *" : "  ", m.lr,
+                format: "epoch %3d/%d  train loss %.4f acc %.4f  %@%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
+                m.epoch, epochs, m.trainLoss, m.trainAccuracy,
+                m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) } ?? "(nothing held out)",
+                m.best ? " *" : "  ", m.lr,
                 duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds))
         }
     }
@@ -75,9 +77,14 @@ final class TrainingOutput: @unchecked Sendable {
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             if let data = try? encoder.encode(s) { print(String(decoding: data, as: UTF8.self)) }
         }
-        var text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with the best epoch %d (val acc %.2f %%); %@; wall %@; results in %@",
-                          100 * s.testAccuracy, s.testFold, s.testClips, s.bestEpoch, 100 * s.bestValAccuracy, s.selection,
-                          duration(s.wallSeconds), outDir)
+        var text: String
+        if let acc = s.testAccuracy, let fold = s.testFold {
+            text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with the best epoch %d", 100 * acc, fold, s.testClips, s.bestEpoch)
+        } else {
+            text = "no test fold; the model is epoch \(s.bestEpoch)"
+        }
+        if let val = s.bestValAccuracy { text += String(format: " (val acc %.2f %%)", 100 * val) }
+        text += "; \(s.selection); wall \(duration(s.wallSeconds)); results in \(outDir)"
         if let note = s.note { text += "\nnote: " + note }
         FileHandleOutput.standardError(text)  // the final line is shown even with --quiet
     }
@@ -113,7 +120,7 @@ enum TrainingRun {
         output.finish()
         trainer.events = { output.event($0) }
         if !resume {
-            output.line("training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold)); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
+            output.line("training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold.map(String.init) ?? "none")); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
         }
         return try trainer.run()
     }

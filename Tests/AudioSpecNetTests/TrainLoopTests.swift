@@ -38,6 +38,32 @@ final class TrainLoopTests: XCTestCase {
         XCTAssertLessThan(trainer.state.history.last!.trainLoss, trainer.state.history.first!.trainLoss / 2)
     }
 
+    /// `--test-fold none --val-fold none`: every fold trains, nothing is evaluated, every epoch is the
+    /// "best" one, so best.safetensors is the last epoch and the summary holds no test or validation figure.
+    func testNothingHeldOutTrainsEveryFoldAndKeepsTheLastEpoch() throws {
+        let layout = try TrainClips.makeLayout(label: "no-holdout")
+        var o = TrainClips.smallOptions(data: layout, epochs: 2)
+        o.testFold = nil
+        o.valFold = nil
+        let out = Fixtures.scratchDirectory("no-holdout-run")
+        let t = try TrainingSession.start(options: o, outputDirectory: out, resume: false, cacheDirectory: nil)
+        t.drawCurves = false
+        XCTAssertEqual(t.data.train.count, 8)
+        XCTAssertEqual(t.data.validation.count, 0)
+        XCTAssertEqual(t.data.test.count, 0)
+        let summary = try t.run()
+        XCTAssertNil(summary.testAccuracy)
+        XCTAssertNil(summary.bestValAccuracy)
+        XCTAssertEqual(summary.bestEpoch, 2)
+        XCTAssertEqual(t.state.history.map(\.best), [true, true])
+        XCTAssertNil(t.state.history[0].valAccuracy)
+        let best = try SafetensorsFile(path: t.bestPath), last = try SafetensorsFile(path: t.lastPath)
+        XCTAssertEqual(try best.floats("fc.weight"), try last.floats("fc.weight"))
+        let csv = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(csv.count, 3)
+        XCTAssertTrue(csv[1].contains(",,"), "no validation figures: empty CSV cells, got \(csv[1])")
+    }
+
     /// Two runs with the same seed (2 threads; the kernels split work deterministically) give identical
     /// curves and weights; another seed does not.
     func testSameSeedSameRun() throws {
@@ -202,8 +228,8 @@ final class TrainLoopTests: XCTestCase {
         let out = Fixtures.scratchDirectory("cv-run")
         var trained: [Int] = []
         func train(_ o: TrainingOptions, _ dir: String, _ resume: Bool) throws -> TrainingSummary {
-            trained.append(o.testFold)
-            XCTAssertEqual(Set(o.trainFolds + [o.testFold, o.valFold!]), [1, 2, 3])
+            trained.append(o.testFold!)
+            XCTAssertEqual(Set(o.trainFolds + [o.testFold!, o.valFold!]), [1, 2, 3])
             let t = try TrainingSession.start(options: o, outputDirectory: dir, resume: resume, cacheDirectory: nil)
             t.drawCurves = false
             return try t.run()
@@ -214,7 +240,7 @@ final class TrainLoopTests: XCTestCase {
         let csv = try String(contentsOfFile: out + "/cv.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.count, 1 + 3 + 2)
         XCTAssertTrue(csv[4].hasPrefix("mean,"))
-        let mean = result.folds.map(\.summary.testAccuracy).reduce(0, +) / 3
+        let mean = result.folds.map { $0.summary.testAccuracy ?? .nan }.reduce(0, +) / 3
         XCTAssertEqual(result.mean, mean, accuracy: 1e-12)
         trained = []
         let again = try CrossValidation.run(options: options, outputDirectory: out, resume: true, train: train)

@@ -69,5 +69,5 @@ extension Trainer {
 
 /// The learning-curve numbers of a history without its timings.
 func curveNumbers(_ h: [EpochMetrics]) -> [[Double]] {
-    h.map { [Double($0.epoch), $0.trainLoss, $0.trainAccuracy, $0.valLoss, $0.valAccuracy, $0.lr, $0.best ? 1 : 0] }
+    h.map { [Double($0.epoch), $0.trainLoss, $0.trainAccuracy, $0.valLoss ?? .nan, $0.valAccuracy ?? .nan, $0.lr, $0.best ? 1 : 0] }
 }

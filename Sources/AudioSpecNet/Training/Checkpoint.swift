@@ -5,8 +5,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var epoch: Int
     public var trainLoss: Double
     public var trainAccuracy: Double
-    public var valLoss: Double
-    public var valAccuracy: Double
+    /// nil when the run holds no fold out (`--test-fold none --val-fold none`).
+    public var valLoss: Double?
+    public var valAccuracy: Double?
     /// The learning rate of the epoch's last step.
     public var lr: Double
     public var seconds: Double
@@ -23,8 +24,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
 
     public static let csvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s,best,data_wait_s"
     public var csvRow: String {
-        String(format: "%d,%.6f,%.6f,%.6f,%.6f,%.8g,%.3f,%.2f,%d,%.3f", epoch, trainLoss, trainAccuracy, valLoss, valAccuracy, lr,
-               seconds, samplesPerSecond, best ? 1 : 0, dataWaitSeconds)
+        func optional(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
+        return String(format: "%d,%.6f,%.6f,%@,%@,%.8g,%.3f,%.2f,%d,%.3f", epoch, trainLoss, trainAccuracy, optional(valLoss),
+                      optional(valAccuracy), lr, seconds, samplesPerSecond, best ? 1 : 0, dataWaitSeconds)
     }
 }
 

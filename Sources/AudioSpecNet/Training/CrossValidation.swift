@@ -34,25 +34,26 @@ public enum CrossValidation {
         message("cross-validation over folds \(folds.map(String.init).joined(separator: ",")) (each the test fold once\(options.valFold == nil ? ", selection on the test fold: optimistic" : ", validation = the fold before it"))")
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         var rows: [(fold: Int, summary: TrainingSummary)] = []
-        for o in plan(options: options, folds: folds) {
-            let dir = outputDirectory + "/fold\(o.testFold)"
+        for (fold, o) in zip(folds, plan(options: options, folds: folds)) {
+            let dir = outputDirectory + "/fold\(fold)"
             if resume, let data = FileManager.default.contents(atPath: dir + "/summary.json"),
                let done = try? JSONDecoder().decode(TrainingSummary.self, from: data) {
-                message("fold \(o.testFold): already complete (test accuracy \(String(format: "%.4f", done.testAccuracy)))")
-                rows.append((o.testFold, done))
+                message("fold \(fold): already complete (test accuracy \(String(format: "%.4f", done.testAccuracy ?? .nan)))")
+                rows.append((fold, done))
                 continue
             }
-            message("fold \(o.testFold) as test, validation \(o.valFold.map(String.init) ?? "none"), training on \(o.trainFolds.map(String.init).joined(separator: ",")) → \(dir)")
+            message("fold \(fold) as test, validation \(o.valFold.map(String.init) ?? "none"), training on \(o.trainFolds.map(String.init).joined(separator: ",")) → \(dir)")
             let canResume = resume && FileManager.default.fileExists(atPath: dir + "/last.safetensors")
-            rows.append((o.testFold, try train(o, dir, canResume)))
+            rows.append((fold, try train(o, dir, canResume)))
         }
-        let accs = rows.map(\.summary.testAccuracy)
+        let accs = rows.map { $0.summary.testAccuracy ?? .nan }
         let mean = accs.reduce(0, +) / Double(accs.count)
         let std = (accs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, accs.count - 1))).squareRoot()
         var csv = "test_fold,val_fold,best_epoch,best_val_acc,test_acc,test_loss,wall_seconds\n"
         for r in rows {
             csv += "\(r.fold),\(r.summary.valFold.map(String.init) ?? "none"),\(r.summary.bestEpoch),"
-                + String(format: "%.6f,%.6f,%.6f,%.1f\n", r.summary.bestValAccuracy, r.summary.testAccuracy, r.summary.testLoss, r.summary.wallSeconds)
+                + String(format: "%.6f,%.6f,%.6f,%.1f\n", r.summary.bestValAccuracy ?? .nan, r.summary.testAccuracy ?? .nan,
+                                r.summary.testLoss ?? .nan, r.summary.wallSeconds)
         }
         csv += String(format: "mean,,,,%.6f,,\nstd,,,,%.6f,,\n", mean, std)
         try AtomicFile.write(csv, to: outputDirectory + "/cv.csv")

@@ -24,11 +24,13 @@ public struct StepProgress: Sendable {
 public struct TrainingSummary: Codable, Equatable, Sendable {
     public var epochs: Int
     public var bestEpoch: Int
-    public var bestValAccuracy: Double
-    public var bestValLoss: Double
-    public var testAccuracy: Double
-    public var testLoss: Double
-    public var testFold: Int
+    /// nil when nothing was held out: the model is then the last epoch.
+    public var bestValAccuracy: Double?
+    public var bestValLoss: Double?
+    /// nil without a test fold.
+    public var testAccuracy: Double?
+    public var testLoss: Double?
+    public var testFold: Int?
     public var valFold: Int?
     public var selection: String
     public var trainClips: Int, valClips: Int, testClips: Int
@@ -107,7 +109,7 @@ public final class Trainer {
         assembler = BatchAssembler(data: data, options: options)
         schedule = OneCycleLR(maxLR: options.maxLR, totalSteps: options.epochs * ((data.train.count + options.batchSize - 1) / options.batchSize),
                               pctStart: options.pctStart)
-        let b = min(options.batchSize, max(data.validation.count, data.test.count))
+        let b = max(1, min(options.batchSize, max(data.validation.count, data.test.count)))
         evalInput = Tensor(shape: [b, 1, data.store.mels, data.store.frames])
         evalTargets = Tensor(shape: [b, data.classes.count])
         state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
@@ -198,16 +200,18 @@ public final class Trainer {
             trainSeconds += Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
             if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
             epochStart = DispatchTime.now().uptimeNanoseconds
-            let (valLoss, valAcc) = evaluate(data.validation)
+            // Without a held-out split every epoch is "best": the model is the last epoch (OneCycle ends near lr 0).
+            let heldOut = data.validation.count > 0
+            let (valLoss, valAcc) = heldOut ? evaluate(data.validation) : (0, 0)
             guard valLoss.isFinite else {
                 throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
                                              lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
             }
             let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
-            let isBest = valAcc > state.bestValAccuracy
+            let isBest = !heldOut || valAcc > state.bestValAccuracy
             var metrics = EpochMetrics(epoch: epoch, trainLoss: state.partialLoss / Double(max(1, state.partialSeen)),
                                        trainAccuracy: Double(state.partialCorrect) / Double(max(1, state.partialSeen)),
-                                       valLoss: valLoss, valAccuracy: valAcc, lr: lr, seconds: trainSeconds + evalSeconds,
+                                       valLoss: heldOut ? valLoss : nil, valAccuracy: heldOut ? valAcc : nil, lr: lr, seconds: trainSeconds + evalSeconds,
                                        samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest,
                                        dataWaitSeconds: state.partialDataWait)
             metrics.best = isBest
@@ -236,13 +240,17 @@ public final class Trainer {
         assembler.drain()
         let best = try SafetensorsFile(path: bestPath)
         try ModelFile.loadWeights(into: model, from: best)
-        let (testLoss, testAcc) = evaluate(data.test)
-        let optimistic = options.valFold == nil
+        let tested = data.test.count > 0
+        let (testLoss, testAcc) = tested ? evaluate(data.test) : (0, 0)
+        let heldOut = data.validation.count > 0
+        let optimistic = options.valFold == nil && tested
+        let selection = !heldOut ? "nothing held out: the model is the last epoch"
+            : optimistic ? "best epoch picked on the test fold (--val-fold none)" : "best epoch picked on validation fold \(options.valFold!)"
         let rates = state.history.map(\.samplesPerSecond)
         let summary = TrainingSummary(
-            epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: state.bestValAccuracy, bestValLoss: state.bestValLoss,
-            testAccuracy: testAcc, testLoss: testLoss, testFold: options.testFold, valFold: options.valFold,
-            selection: optimistic ? "best epoch picked on the test fold (--val-fold none)" : "best epoch picked on validation fold \(options.valFold!)",
+            epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: heldOut ? state.bestValAccuracy : nil,
+            bestValLoss: heldOut ? state.bestValLoss : nil, testAccuracy: tested ? testAcc : nil, testLoss: tested ? testLoss : nil,
+            testFold: options.testFold, valFold: options.valFold, selection: selection,
             trainClips: data.train.count, valClips: data.validation.count, testClips: data.test.count,
             meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall(),
             note: optimistic ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)

@@ -4,7 +4,8 @@ import Foundation
 /// `--resume`: a key that changes the model, the data or the optimisation refuses the resume.
 public struct TrainingOptions: Codable, Equatable, Sendable {
     public var dataDirectory: String = ""
-    public var testFold: Int = 5
+    /// nil: no test fold (with `valFold` nil too, nothing is held out and the model is the last epoch).
+    public var testFold: Int? = 5
     /// nil: select the best epoch on the test fold (the reference's choice; the test figure is optimistic).
     public var valFold: Int? = 4
     /// Empty: every fold of the metadata that is neither test nor validation.
@@ -48,8 +49,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         guard epochs >= 1 else { throw bad("--epochs must be at least 1, got \(epochs)") }
         guard batchSize >= 1 else { throw bad("--batch-size must be at least 1, got \(batchSize)") }
         guard maxLR > 0, maxLR.isFinite else { throw bad("--max-lr must be positive, got \(maxLR)") }
-        if let valFold, valFold == testFold { throw bad("--val-fold \(valFold) is also the test fold; pick another or `--val-fold none`") }
-        if trainFolds.contains(testFold) || (valFold.map { trainFolds.contains($0) } ?? false) {
+        if let valFold, let testFold, valFold == testFold { throw bad("--val-fold \(valFold) is also the test fold; pick another or `--val-fold none`") }
+        if (testFold.map { trainFolds.contains($0) } ?? false) || (valFold.map { trainFolds.contains($0) } ?? false) {
             throw bad("the training folds \(trainFolds) overlap the test or validation fold")
         }
         try architecture.validate()
@@ -58,7 +59,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The settings that define the run, by the name a user knows them under, as comparable strings.
     public var identity: [(key: String, value: String)] {
-        [("test-fold", "\(testFold)"), ("val-fold", valFold.map(String.init) ?? "none"),
+        [("test-fold", testFold.map(String.init) ?? "none"), ("val-fold", valFold.map(String.init) ?? "none"),
          ("train-folds", trainFolds.map(String.init).joined(separator: ",")), ("epochs", "\(epochs)"),
          ("batch-size", "\(batchSize)"), ("max-lr", "\(maxLR)"), ("pct-start", "\(pctStart)"),
          ("weight-decay", "\(weightDecay)"), ("label-smoothing", "\(labelSmoothing)"), ("dropout", "\(dropout)"),
@@ -119,7 +120,7 @@ public final class TrainingData {
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
         let dataset = try ESC50Dataset(root: options.dataDirectory)
         var notes = dataset.warnings
-        let inUseOther = Set([options.testFold] + (options.valFold.map { [$0] } ?? []))
+        let inUseOther = Set((options.testFold.map { [$0] } ?? []) + (options.valFold.map { [$0] } ?? []))
         let listedFolds = Set(dataset.metadata.clips.map(\.fold))
         for f in inUseOther where !listedFolds.contains(f) {
             throw AudioSpecNetError.invalidArgument("fold \(f) does not exist in \(dataset.metadata.path) (folds \(listedFolds.sorted()))")
@@ -136,7 +137,7 @@ public final class TrainingData {
                 notes.append("fold\(absent.count == 1 ? "" : "s") \(absent.map(String.init).joined(separator: ",")) \(absent.count == 1 ? "has" : "have") no audio on disk: training on fold\(train.count == 1 ? "" : "s") \(train.map(String.init).joined(separator: ","))")
             }
         }
-        guard !train.isEmpty else { throw AudioSpecNetError.invalidArgument("no training folds left (test fold \(options.testFold), validation \(options.valFold.map(String.init) ?? "none"))") }
+        guard !train.isEmpty else { throw AudioSpecNetError.invalidArgument("no training folds left (test fold \(options.testFold.map(String.init) ?? "none"), validation \(options.valFold.map(String.init) ?? "none"))") }
         var allMissing: [String] = []
         func pick(_ folds: [Int]) throws -> [ESC50Clip] {
             let (clips, missing) = try dataset.select(folds: Set(folds), allowMissing: options.allowMissing)
@@ -144,12 +145,14 @@ public final class TrainingData {
             return clips
         }
         let trainClips = try pick(train)
-        let testClips = try pick([options.testFold])
+        let testClips = try options.testFold.map { try pick([$0]) } ?? []
         let valClips = try options.valFold.map { try pick([$0]) } ?? testClips
         if !allMissing.isEmpty {
             notes.append("skipping \(allMissing.count) clip\(allMissing.count == 1 ? "" : "s") the metadata lists but the disk lacks (\(ESC50Dataset.firstFew(allMissing))) (--allow-missing)")
         }
-        for (name, clips) in [("training", trainClips), ("validation", valClips), ("test", testClips)] where clips.isEmpty {
+        let required = [("training", trainClips, true), ("validation", valClips, options.valFold != nil || options.testFold != nil),
+                        ("test", testClips, options.testFold != nil)]
+        for (name, clips, needed) in required where needed && clips.isEmpty {
             throw AudioSpecNetError.invalidArgument("the \(name) set is empty")
         }
         var all: [ESC50Clip] = []

@@ -91,11 +91,11 @@ public enum LineChart {
         let best = history.last(where: \.best)?.epoch
         drawPanel(&image, x: left, y: top, width: panelWidth, height: panelHeight, title: "loss", series: [
             Series(label: "train", values: history.map(\.trainLoss), color: trainColor),
-            Series(label: validationLabel, values: history.map(\.valLoss), color: valColor),
+            Series(label: validationLabel, values: history.map { $0.valLoss ?? .nan }, color: valColor),
         ], marker: best)
         drawPanel(&image, x: left + panelWidth + gap, y: top, width: panelWidth, height: panelHeight, title: "accuracy", series: [
             Series(label: "train", values: history.map(\.trainAccuracy), color: trainColor),
-            Series(label: validationLabel, values: history.map(\.valAccuracy), color: valColor),
+            Series(label: validationLabel, values: history.map { $0.valAccuracy ?? .nan }, color: valColor),
         ], yRange: 0...1, gridLines: 10, percent: true, marker: best)
         return image
     }
