@@ -128,10 +128,6 @@ final class ModelExportTests: XCTestCase {
         XCTAssertEqual(loaded.model.arena.values("fc.weight")[1], 0)
         XCTAssertEqual(loaded.model.arena.values("fc.weight")[2], -65504)
         XCTAssertEqual(loaded.metadata, try ModelFile.load(path: dir + "/m32.safetensors").metadata)
-        // Half the bytes, give or take the header.
-        let size16 = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: dir + "/m16.safetensors")[.size] as? Int)
-        let size32 = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: dir + "/m32.safetensors")[.size] as? Int)
-        XCTAssertLessThan(Double(size16), 0.6 * Double(size32))
         // The same network up to float16 rounding: logits close, from the same input.
         var generator = RandomGenerator(seed: 5)
         let x = Tensor(shape: [3, 1, 32, 40])
@@ -191,9 +187,5 @@ final class ModelExportTests: XCTestCase {
         XCTAssertEqual(summary.bestValAccuracy, 0.5)
         XCTAssertEqual(summary.metrics?.trainAccuracy, 0.45)
         XCTAssertThrowsError(try Checkpoint.read(path: dir + "/model.safetensors"), "a model file is not resumable")
-        // Far smaller than the checkpoint (no m and v; half-size floats).
-        let modelSize = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: dir + "/model.safetensors")[.size] as? Int)
-        let checkpointSize = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: dir + "/best.safetensors")[.size] as? Int)
-        XCTAssertLessThan(Double(modelSize), 0.25 * Double(checkpointSize))
     }
 }
