@@ -11,8 +11,8 @@ struct ExportCommand: ParsableCommand {
         a model file, a float16 one) or a file from convert_checkpoint.py.
 
         safetensors: the weights and BatchNorm statistics under their PyTorch state_dict names, counters as \
-        I64, and the metadata (architecture, classes, front end, training options, and from a checkpoint a \
-        training_summary: the epoch and its figures); no optimizer state. --dtype f16 stores every float \
+        I64, and the metadata (architecture, classes, front end, training options, a finished run's \
+        training_summary, and from a checkpoint a checkpoint_summary: the epoch and its figures); no optimizer state. --dtype f16 stores every float \
         tensor as IEEE float16 (rounded to nearest even; PyTorch's safetensors loader reads it as \
         torch.float16), half the size; this tool widens it to float32 on load. A value outside float16's range \
         (|x| ≥ 65520) is refused, not clamped: use --dtype f32 for such a model.
@@ -81,10 +81,15 @@ struct ExportCommand: ParsableCommand {
             let report = try ModelExport.save(model: source.model, metadata: metadata, storage: storage, to: out)
             print("wrote \(out): \(storage.dtype.rawValue), \(source.model.arena.entries.count) tensors, \(megabytes(out)) (from the \(origin) \(model))")
             if storage == .f16 {
-                print(String(format: "float16 rounding: largest change %.3g (relative %.3g) over %d values; %d subnormal, %d non-zero values became 0",
+                print(String(format: "float16 rounding: largest change %.3g (relative, in float16's normal range: %.3g) over %d values; %d subnormal, %d non-zero values became 0",
                              report.maxAbsoluteError, report.maxRelativeError, report.values, report.subnormal, report.flushedToZero))
             }
         case .onnx:
+            // A protobuf message (the whole ONNX file here: no external data) cannot exceed 2 GiB.
+            let weightBytes = 4 * (source.model.arena.parameterCount + source.model.arena.bufferCount)
+            guard weightBytes < 2_000_000_000 else {
+                throw AudioSpecNetError.invalidArgument("the weights take \(weightBytes) bytes; an ONNX file holds at most 2 GB (protobuf's limit)")
+            }
             let onnx = ONNXExport.model(source.model, metadata: metadata, nMels: source.config.nMels, foldBatchNorm: foldBatchNorm)
             try AtomicFile.write(onnx.serialized(), to: out)
             print("wrote \(out): ONNX opset \(onnx.opsetVersion), \(onnx.nodes.count) nodes, \(onnx.initializers.count) initializers, \(megabytes(out))"

@@ -82,7 +82,7 @@ final class ExportCommandTests: XCTestCase {
         let file = try SafetensorsFile(path: dir + "/model.safetensors")
         XCTAssertFalse(file.names.contains { $0.hasPrefix(ModelFile.checkpointPrefix) })
         XCTAssertNil(file.metadata["checkpoint"])
-        XCTAssertNotNil(file.metadata["training_summary"])
+        XCTAssertNotNil(file.metadata["checkpoint_summary"])
         let infer = try CLI.run(["infer", "--model", dir + "/model.safetensors", S.clip(1)])
         XCTAssertEqual(infer.status, 0, "\(infer)")
     }

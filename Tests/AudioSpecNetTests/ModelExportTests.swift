@@ -111,7 +111,8 @@ final class ModelExportTests: XCTestCase {
         XCTAssertEqual(report.flushedToZero, 1)
         XCTAssertGreaterThanOrEqual(report.subnormal, 1)
         XCTAssertEqual(report.values, model.arena.entries.filter { $0.kind != .counter }.reduce(0) { $0 + $1.count })
-        XCTAssertLessThanOrEqual(report.maxRelativeError, 1)  // the flushed value's error is all of it
+        XCTAssertLessThanOrEqual(report.maxRelativeError, 0x1p-11, "round to nearest: half an ulp of 2⁻¹⁰")
+        XCTAssertGreaterThan(report.maxRelativeError, 0)
         let loaded = try ModelFile.load(path: dir + "/m16.safetensors")
         for e in model.arena.entries {
             let entry = try loaded.file.entry(e.name)
@@ -182,10 +183,33 @@ final class ModelExportTests: XCTestCase {
         XCTAssertNil(file.metadata["checkpoint"])
         XCTAssertNotNil(file.metadata["training_options"])
         XCTAssertEqual(file.metadata["classes"], "[\"dog\",\"rain\",\"siren\"]")
-        let summary = try JSONDecoder().decode(CheckpointSummary.self, from: Data(try XCTUnwrap(file.metadata["training_summary"]).utf8))
+        let summary = try JSONDecoder().decode(CheckpointSummary.self, from: Data(try XCTUnwrap(file.metadata["checkpoint_summary"]).utf8))
         XCTAssertEqual(summary.epoch, 2)
         XCTAssertEqual(summary.bestValAccuracy, 0.5)
         XCTAssertEqual(summary.metrics?.trainAccuracy, 0.45)
         XCTAssertThrowsError(try Checkpoint.read(path: dir + "/model.safetensors"), "a model file is not resumable")
+    }
+
+    /// A finished run leaves model.safetensors beside its checkpoints: best.safetensors' weights and BatchNorm
+    /// statistics, no optimizer state, the run's summary.
+    func testTrainingWritesAModelFileOfTheBestEpoch() throws {
+        let (layout, data) = try TrainClips.defaultData()
+        let out = Fixtures.scratchDirectory("model-file-run")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let t = try TrainingSession.start(options: TrainClips.smallOptions(data: layout, epochs: 2), data: data, outputDirectory: out, resume: false)
+        t.drawCurves = false
+        let summary = try t.run()
+        let model = try ModelFile.load(path: out + "/model.safetensors")
+        let best = try ModelFile.load(path: t.bestPath)
+        XCTAssertFalse(model.file.names.contains { $0.hasPrefix(ModelFile.checkpointPrefix) })
+        for e in best.model.arena.entries {
+            XCTAssertEqual(model.model.arena.values(e.name), best.model.arena.values(e.name), e.name)
+        }
+        XCTAssertEqual(model.metadata.classes, best.metadata.classes)
+        XCTAssertEqual(model.metadata.frontend, best.metadata.frontend)
+        XCTAssertNil(model.metadata.extra["checkpoint"])
+        let recorded = try JSONDecoder().decode(TrainingSummary.self, from: Data(try XCTUnwrap(model.metadata.extra["training_summary"]).utf8))
+        XCTAssertEqual(recorded, summary)
+        XCTAssertEqual(EvalDataset.recordedTestFolds(model.metadata), [3], "eval still finds the test fold")
     }
 }

@@ -13,7 +13,7 @@ public enum ONNXExport {
     public static let outputName = "logits"
 
     /// The ONNX model of `network`; `metadata` supplies `metadata_props` (classes, frontend, architecture
-    /// and, when present, training_summary), the same text as the safetensors metadata.
+    /// and, when present, training_summary and checkpoint_summary), the same text as the safetensors metadata.
     public static func model(_ network: AudioCNN, metadata: ModelMetadata, nMels: Int, foldBatchNorm: Bool = false) -> ONNXModel {
         var builder = Builder(arena: network.arena, fold: foldBatchNorm)
         var h = builder.convBN(inputName, conv: network.stem, convName: "conv1.0", bnName: "conv1.1", relu: true)
@@ -47,7 +47,7 @@ public enum ONNXExport {
         model.inputs = [.init(name: inputName, dimensions: [batch, .fixed(network.config.inChannels), .fixed(nMels), .symbolic("frames")])]
         model.outputs = [.init(name: outputName, dimensions: [batch, .fixed(network.config.numClasses)])]
         let header = ModelFile.headerMetadata(metadata)
-        model.metadata = ["classes", "frontend", "architecture", "training_summary"].compactMap { key in header[key].map { (key, $0) } }
+        model.metadata = ["classes", "frontend", "architecture", "training_summary", "checkpoint_summary"].compactMap { key in header[key].map { (key, $0) } }
         return model
     }
 

@@ -10,8 +10,9 @@ public enum ModelStorage: String, CaseIterable, Sendable {
     public var dtype: SafetensorsDType { self == .f32 ? .f32 : .f16 }
 }
 
-/// What a model file says about the run that trained it (metadata `training_summary`), taken from a
-/// checkpoint's state: which epoch these weights are from and how that epoch went.
+/// What a model file exported from a checkpoint says about the run so far (metadata `checkpoint_summary`),
+/// from the checkpoint's state: which epoch these weights are from and how that epoch went. (A finished
+/// run's `model.safetensors` carries `training_summary`, its summary.json, instead.)
 public struct CheckpointSummary: Codable, Equatable, Sendable {
     /// Epochs completed when the weights were saved (and steps into the next, for an interrupted run).
     public var epoch: Int
@@ -44,7 +45,8 @@ public struct CheckpointSummary: Codable, Equatable, Sendable {
 /// Where float16 rounding moved the values of a model (reported by `export --dtype f16`).
 public struct HalfPrecisionReport: Equatable, Sendable {
     public var values = 0
-    /// Largest |f16(x) − x| and largest |f16(x) − x| / |x| over the non-zero values.
+    /// Largest |f16(x) − x|, and largest |f16(x) − x| / |x| over the values in float16's normal range
+    /// (|x| ≥ 2⁻¹⁴; at most 2⁻¹¹ ≈ 4.9e-4 there, by round-to-nearest).
     public var maxAbsoluteError: Float = 0
     public var maxRelativeError: Float = 0
     /// Values whose binary16 form is subnormal (|x| < 2⁻¹⁴ ≈ 6.1e-5: fewer significant bits), and non-zero
@@ -60,12 +62,13 @@ public enum ModelExport {
     static let checkpointKeys: Set<String> = ["checkpoint"]
 
     /// The metadata a model file keeps from a model file or checkpoint: architecture, classes, front end,
-    /// training options and data identity; a checkpoint's resumable state becomes `training_summary`.
+    /// training options, data identity and training summary; a checkpoint's resumable state becomes
+    /// `checkpoint_summary`.
     /// The tool version that wrote the source is kept as `source_tool_version`.
     public static func modelMetadata(_ source: ModelMetadata) -> ModelMetadata {
         var metadata = source
         if let text = source.extra["checkpoint"], let state = try? JSONDecoder().decode(CheckpointState.self, from: Data(text.utf8)) {
-            metadata.extra["training_summary"] = jsonString(CheckpointSummary(state))
+            metadata.extra["checkpoint_summary"] = jsonString(CheckpointSummary(state))
         }
         for key in checkpointKeys { metadata.extra[key] = nil }
         if let version = source.extra["tool_version"], source.extra["source_tool_version"] == nil {
@@ -105,7 +108,7 @@ public enum ModelExport {
                 let error = abs(widened - x)
                 report.values += 1
                 report.maxAbsoluteError = max(report.maxAbsoluteError, error)
-                if x != 0 { report.maxRelativeError = max(report.maxRelativeError, error / abs(x)) }
+                if h & 0x7C00 != 0 { report.maxRelativeError = max(report.maxRelativeError, error / abs(x)) }
                 if h & 0x7C00 == 0 {
                     if h & 0x03FF != 0 { report.subnormal += 1 } else if x != 0 { report.flushedToZero += 1 }
                 }
