@@ -14,8 +14,10 @@ strings): format="audiospecnet-model", format_version="1", architecture={"width"
 "in_channels"} JSON, classes=JSON list, frontend={"sample_rate":22050,"n_fft":1024,"hop_length":512,
 "n_mels":128,"f_min":0,"f_max":11025,"clip_seconds":5} JSON.
 
-to-pth writes {"model_state_dict": state_dict, "classes": [...]} (the reference's layout), which loads with
-AudioCNN(num_classes, width, blocks).load_state_dict(ckpt["model_state_dict"]).
+to-pth reads every model file the tool writes: F32 or F16 (`export --dtype f16`; widened to float32), model files
+and training checkpoints (best.safetensors, last.safetensors: the optimizer state under `__checkpoint__.` is left
+out). It writes {"model_state_dict": state_dict (float32), "classes": [...], "frontend": {...}} (the reference's
+layout plus the front end), which loads with AudioCNN(num_classes, width, blocks).load_state_dict(ckpt["model_state_dict"]).
 """
 import argparse
 import csv
@@ -92,16 +94,28 @@ def to_safetensors(src, dst, classes_file=None, frontend=None):
     print(f"wrote {dst}: {len(tensors)} tensors, width {width}, blocks {blocks}, {num_classes} classes")
 
 
+CHECKPOINT_PREFIX = "__checkpoint__."
+
+
 def to_pth(src, dst):
     tensors, meta = load_file(src)
     if meta.get("format") != "audiospecnet-model":
         print(f"warning: {src} has format {meta.get('format')!r}, not 'audiospecnet-model'", file=sys.stderr)
-    sd = {k: torch.from_numpy(v.copy()) for k, v in tensors.items()}
+    # A training checkpoint adds AdamW's moments under a reserved prefix: not part of the model.
+    skipped = [k for k in tensors if k.startswith(CHECKPOINT_PREFIX)]
+    if skipped:
+        print(f"{src}: a training checkpoint; leaving out its optimizer state ({', '.join(skipped)})")
+    # F16 model files (export --dtype f16) are widened to float32, the dtype the model's parameters have.
+    sd = {k: torch.from_numpy(v.astype(np.float32) if v.dtype == np.float16 else v.copy())
+          for k, v in tensors.items() if not k.startswith(CHECKPOINT_PREFIX)}
     width, blocks, num_classes, in_ch = architecture_from_state_dict(sd)
     model = AudioCNN(num_classes=num_classes, width=width, blocks=blocks, in_channels=in_ch)
     model.load_state_dict(sd, strict=True)  # checks every name and shape
     classes = json.loads(meta["classes"]) if "classes" in meta else None
-    torch.save({"model_state_dict": model.state_dict(), "classes": classes}, dst)
+    out = {"model_state_dict": model.state_dict(), "classes": classes}
+    if "frontend" in meta:
+        out["frontend"] = json.loads(meta["frontend"])
+    torch.save(out, dst)
     print(f"wrote {dst}: width {width}, blocks {blocks}, {num_classes} classes")
 
 

@@ -21,7 +21,11 @@ struct InferCommand: ParsableCommand {
         --features adds what the reference web service returns for the first window: "visualization" \
         ({name: {"shape": [H, W], "values": [[…]]}}, the channel mean of conv1, every block's .conv and .relu \
         and every stage), "input_spectrogram" ({"shape", "values"}) and "waveform" ({"values" (at most 8000), \
-        "sample_rate", "duration"}); it implies --json. --png DIR writes those as pictures instead.
+        "sample_rate", "duration"}); it implies --json. --png DIR writes those as pictures instead. \
+        --embeddings adds "embedding" to each file (the network's pooled features, 512 values for the recipe: \
+        the mean over the file's windows) and to each window; it implies --json. --embeddings-out X.npy writes \
+        the files' embeddings as one float32 [files, features] array, with X.txt naming the file of each row \
+        (files that failed have no row).
 
         Exit status: 0 when every file was classified; 1 when some failed (the others are still classified and \
         the failures reported); 2 when nothing could run (no or bad model, no input, bad options).
@@ -51,6 +55,12 @@ struct InferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write the spectrogram and feature maps as PNG pictures under DIR/<file>/.", valueName: "DIR"))
     var png: String?
 
+    @Flag(name: .long, help: "Add each file's and window's embedding (pooled features) to the JSON.")
+    var embeddings = false
+
+    @Option(name: .customLong("embeddings-out"), help: ArgumentHelp("Write the files' embeddings as a [files, features] .npy (and FILE's .txt list).", valueName: "FILE"))
+    var embeddingsOut: String?
+
     func run() throws {
         try FileHandleOutput.exitingWithStatus2OnError { try infer() }
     }
@@ -66,14 +76,17 @@ struct InferCommand: ParsableCommand {
         if let batch = ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"].flatMap({ Int($0) }), batch >= 1 { classifier.maxBatch = batch }
         let pipelined = ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"
         let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
-            windowSeconds: window, hopSeconds: hop, features: features || png != nil, pipelined: pipelined))
+            windowSeconds: window, hopSeconds: hop, features: features || png != nil, pipelined: pipelined)
+            .withEmbeddings(embeddings || embeddingsOut != nil))
         let (files, inputErrors) = InputExpansion.expand(inputs)
         if files.isEmpty {
             throw AudioSpecNetError.invalidArgument(inputErrors.first?.error ?? "no audio files to classify")
         }
-        let asJSON = json || features
+        let asJSON = json || features || embeddings
+        var embeddingRows: [(path: String, values: [Float])] = []
         var report = InferenceReport(classes: classifier.classes, topK: top, paths: files + inputErrors.map(\.path))
         report.featureValues = features
+        report.embeddingValues = embeddings
         var failed = 0
         func emit(_ result: FileResult) {
             var pictures: [String: String] = [:]
@@ -84,6 +97,7 @@ struct InferCommand: ParsableCommand {
                 }
             }
             if result.error != nil { failed += 1 }
+            if let e = result.embedding, embeddingsOut != nil { embeddingRows.append((result.path, e)) }
             if asJSON {
                 print(report.jsonLine(result, pictures: pictures))
             } else {
@@ -94,9 +108,32 @@ struct InferCommand: ParsableCommand {
         if !asJSON { print(report.header) }
         inputErrors.forEach(emit)
         runner.run(files, report: emit)
+        if let embeddingsOut { try EmbeddingFile.write(embeddingRows, to: embeddingsOut) }
         if failed > 0 {
             FileHandleOutput.standardError("Error: \(failed) of \(files.count + inputErrors.count) inputs failed (see the error entries above)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension InferenceOptions {
+    func withEmbeddings(_ on: Bool) -> InferenceOptions {
+        var options = self
+        options.embeddings = on
+        return options
+    }
+}
+
+/// `infer --embeddings-out X.npy`: the embeddings as one [files, features] float32 array, and X.txt with the
+/// path of each row.
+enum EmbeddingFile {
+    static func write(_ rows: [(path: String, values: [Float])], to path: String) throws {
+        let width = rows.first?.values.count ?? 0
+        try NPY.write(rows.flatMap(\.values), shape: [rows.count, width], to: path)
+        try AtomicFile.write(rows.map { $0.path + "\n" }.joined(), to: listPath(path))
+    }
+
+    static func listPath(_ npy: String) -> String {
+        (npy.hasSuffix(".npy") ? String(npy.dropLast(4)) : npy) + ".txt"
     }
 }

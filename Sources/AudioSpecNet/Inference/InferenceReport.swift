@@ -55,6 +55,8 @@ public struct InferenceReport {
     public let fileWidth: Int
     /// Include the feature maps' numbers (`--features`).
     public var featureValues = false
+    /// Include each file's and window's embedding (`--embeddings`).
+    public var embeddingValues = false
 
     public init(classes: [String], topK: Int, paths: [String]) {
         self.classes = classes
@@ -88,10 +90,12 @@ public struct InferenceReport {
         fields.append(("window", JSONText.number(r.windowSeconds)))
         if r.windows.count > 1 {
             let windows = r.windows.map { w in
-                JSONText.object([("start", JSONText.number(w.start)), ("end", JSONText.number(w.end)), ("predictions", predictionsJSON(w.probabilities))])
+                JSONText.object([("start", JSONText.number(w.start)), ("end", JSONText.number(w.end)), ("predictions", predictionsJSON(w.probabilities))]
+                                + (embeddingValues ? w.embedding.map { [("embedding", JSONText.array($0))] } ?? [] : []))
             }
             fields.append(("windows", "[" + windows.joined(separator: ",") + "]"))
         }
+        if embeddingValues, let embedding = r.embedding { fields.append(("embedding", JSONText.array(embedding))) }
         if featureValues, let f = r.features {
             let viz = f.maps.map { m in
                 (m.name, JSONText.object([("shape", "[\(m.height),\(m.width)]"), ("values", JSONText.matrix(m.values, rows: m.height, cols: m.width))]))

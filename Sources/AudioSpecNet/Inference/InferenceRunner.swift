@@ -11,6 +11,8 @@ public struct InferenceOptions: Sendable {
     /// Run the front end on its own thread while the network classifies. Measured slower on 2 cores (the
     /// front end's sgemm and the network's multi-threaded BLAS contend), so off by default; see README.
     public var pipelined = false
+    /// Keep each window's pooled features (the embedding) and their mean per file.
+    public var embeddings = false
     public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = false) {
         self.windowSeconds = windowSeconds
         self.hopSeconds = hopSeconds
@@ -23,6 +25,8 @@ public struct InferenceOptions: Sendable {
 public struct WindowPrediction: Sendable {
     public let start: Double, end: Double
     public let probabilities: [Float]
+    /// The pooled features of the window, with `InferenceOptions.embeddings`.
+    public var embedding: [Float]? = nil
 }
 
 /// What the reference web service returns beside predictions: channel-mean feature maps, the network's input
@@ -57,6 +61,8 @@ public struct FileResult: Sendable {
     public var windows: [WindowPrediction] = []
     /// Mean of the windows' probabilities.
     public var probabilities: [Float] = []
+    /// Mean of the windows' embeddings, with `InferenceOptions.embeddings`.
+    public var embedding: [Float]?
     public var features: FeatureCapture?
 
     public init(path: String, error: String? = nil) {
@@ -192,7 +198,12 @@ public final class InferenceRunner {
     /// Network: one forward pass over every window of `pieces`, then bookkeeping per file.
     private func classify(_ pieces: [Piece], into pending: inout [Int: FileResult], paths: [String]) {
         let all = pieces.flatMap(\.spectrograms)
-        let probabilities = all.isEmpty ? [] : classifier.probabilities(all, frames: windowFrames)
+        var probabilities: [[Float]] = [], embeddings: [[Float]] = []
+        if options.embeddings && !all.isEmpty {
+            (probabilities, embeddings) = classifier.probabilitiesAndEmbeddings(all, frames: windowFrames)
+        } else if !all.isEmpty {
+            probabilities = classifier.probabilities(all, frames: windowFrames)
+        }
         let sr = Double(classifier.config.sampleRate)
         var offset = 0
         for piece in pieces {
@@ -200,7 +211,9 @@ public final class InferenceRunner {
             if result.error == nil {
                 for (j, start) in piece.starts.enumerated() {
                     let p = probabilities[offset + j]
-                    result.windows.append(WindowPrediction(start: Double(start) / sr, end: Double(start + windowSamples) / sr, probabilities: p))
+                    let embedding = embeddings.isEmpty ? nil : embeddings[offset + j]
+                    result.windows.append(WindowPrediction(start: Double(start) / sr, end: Double(start + windowSamples) / sr,
+                                                           probabilities: p, embedding: embedding))
                     var sum = sums[piece.file] ?? [Double](repeating: 0, count: p.count)
                     for k in p.indices { sum[k] += Double(p[k]) }
                     sums[piece.file] = sum
@@ -224,6 +237,7 @@ public final class InferenceRunner {
                     result.padded = piece.totalSamples < windowSamples
                     let n = Double(max(1, result.windows.count))
                     result.probabilities = (sums[piece.file] ?? []).map { Float($0 / n) }
+                    if options.embeddings { result.embedding = Self.mean(result.windows.compactMap(\.embedding)) }
                     if result.features != nil {
                         result.features!.waveform = piece.waveform.map(finite)
                         result.features!.duration = result.duration
@@ -234,6 +248,14 @@ public final class InferenceRunner {
             }
             pending[piece.file] = result
         }
+    }
+
+    /// The elementwise mean of equal-length rows (in Double), nil for none.
+    static func mean(_ rows: [[Float]]) -> [Float]? {
+        guard let first = rows.first else { return nil }
+        var sum = [Double](repeating: 0, count: first.count)
+        for row in rows { for k in row.indices { sum[k] += Double(row[k]) } }
+        return sum.map { Float($0 / Double(rows.count)) }
     }
 
     /// A forward pass of one window that keeps the channel mean of every feature map.

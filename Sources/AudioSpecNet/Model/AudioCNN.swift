@@ -53,6 +53,10 @@ public final class AudioCNN {
         rng = RandomGenerator(seed: 0)
     }
 
+    /// The global average pool's output of the last forward, (N, channels): the features the classifier
+    /// reads (512 per input for the recipe), i.e. the embedding. Valid until the next forward.
+    public var pooledFeatures: Tensor { features }
+
     public var batchNorms: [BatchNorm2d] { [stemBN] + blocks.flatMap { $0.flatMap(\.batchNorms) } }
 
     /// PyTorch's default initialisation: conv and linear weights Kaiming-uniform with a = √5, which is

@@ -25,7 +25,8 @@ public enum ModelFile {
     public static let format = "audiospecnet-model"
     public static let checkpointPrefix = "__checkpoint__."
 
-    public static func writer(model: AudioCNN, metadata: ModelMetadata) -> SafetensorsWriter {
+    /// The safetensors `__metadata__` of a model file: `extra`, then the keys this format defines.
+    public static func headerMetadata(_ metadata: ModelMetadata) -> [String: String] {
         var meta = metadata.extra
         meta["format"] = format
         meta["format_version"] = "1"
@@ -33,7 +34,11 @@ public enum ModelFile {
         meta["architecture"] = jsonString(metadata.architecture)
         meta["classes"] = jsonString(metadata.classes)
         meta["frontend"] = metadata.frontend
-        var writer = SafetensorsWriter(metadata: meta)
+        return meta
+    }
+
+    public static func writer(model: AudioCNN, metadata: ModelMetadata) -> SafetensorsWriter {
+        var writer = SafetensorsWriter(metadata: headerMetadata(metadata))
         let arena = model.arena
         for e in arena.entries {
             if e.kind == .counter {

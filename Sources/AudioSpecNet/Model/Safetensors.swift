@@ -120,6 +120,12 @@ public struct SafetensorsFile: Sendable {
             bytes.withUnsafeBytes { raw in
                 UnsafeMutableRawPointer(destination).copyMemory(from: raw.baseAddress! + dataStart + e.range.lowerBound, byteCount: e.range.count)
             }
+        } else if e.dtype == .f16 {
+            // Half-precision model files widen to float32 here, in one pass, without a Double array.
+            bytes.withUnsafeBytes { raw in
+                let base = raw.baseAddress! + dataStart + e.range.lowerBound
+                for i in 0..<e.count { destination[i] = float16ToFloat(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) }
+            }
         } else {
             destination.update(from: try floats(name), count: e.count)
         }
@@ -164,6 +170,12 @@ public struct SafetensorsWriter {
 
     public mutating func add(_ name: String, shape: [Int], floats: [Float]) {
         floats.withUnsafeBufferPointer { add(name, shape: shape, floats: $0) }
+    }
+
+    /// An F16 tensor from binary16 bit patterns (see `HalfPrecision.bits`), stored little-endian.
+    public mutating func add(_ name: String, shape: [Int], float16Bits: [UInt16]) {
+        precondition(shape.reduce(1, *) == float16Bits.count, "shape \(shape) does not hold \(float16Bits.count) values")
+        tensors.append((name, .f16, shape, float16Bits.map(\.littleEndian).withUnsafeBytes { [UInt8]($0) }))
     }
 
     public mutating func add(_ name: String, shape: [Int], int64s: [Int64]) {

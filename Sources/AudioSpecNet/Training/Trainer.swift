@@ -94,6 +94,8 @@ public final class Trainer {
 
     public var lastPath: String { outputDirectory + "/last.safetensors" }
     public var bestPath: String { outputDirectory + "/best.safetensors" }
+    /// The best epoch's weights as a plain model file, written when the run ends.
+    public var modelPath: String { outputDirectory + "/model.safetensors" }
     public var stepsPerEpoch: Int { assembler.steps(perEpoch: data.train.count) }
 
     public init(options: TrainingOptions, data: TrainingData, outputDirectory: String) throws {
@@ -255,6 +257,10 @@ public final class Trainer {
             meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall(),
             note: optimistic ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)
         try AtomicFile.write(prettyJSON(summary) + "\n", to: outputDirectory + "/summary.json")
+        // The model alone (no optimizer state: a third of the checkpoint), with the run's summary.
+        var metadata = ModelExport.modelMetadata(try ModelFile.readMetadata(best))
+        metadata.extra["training_summary"] = jsonString(summary)
+        try ModelExport.save(model: model, metadata: metadata, storage: .f32, to: modelPath)
         return summary
     }
 
