@@ -36,7 +36,6 @@ struct BenchFrontendCommand: ParsableCommand {
         let files = try listFiles()
         let frontEnd = try FrontEnd()
         let sr = frontEnd.config.sampleRate
-        BLASThreads.set(1)  // one BLAS thread per clip: parallelism comes from clips, as in training.
 
         // Warm-up: page in the files, create the FFT plan, fault in the allocator.
         for path in files.prefix(5) { _ = try frontEnd.logMel(path: path) }
@@ -68,12 +67,12 @@ struct BenchFrontendCommand: ParsableCommand {
         let swiftStages = (0..<4).map { i in best.reduce(0) { $0 + $1[i] } / n }
 
         // All cores: whole front end per file, files spread over the workers; the fastest pass counts.
-        Parallel.threads = max(1, threads)
+        let parallel = Parallel(threads: threads)
         var bestPass = Double.infinity
         for _ in 0..<max(1, passes) {
             let start = DispatchTime.now().uptimeNanoseconds
             let failures = AtomicCounter()
-            Parallel.forEach(files.count) { i in
+            parallel.forEach(files.count) { i in
                 if (try? frontEnd.logMel(path: files[i])) == nil { failures.increment() }
             }
             guard failures.value == 0 else { throw AudioSpecNetError.invalidArgument("bench: \(failures.value) files failed in the parallel pass") }

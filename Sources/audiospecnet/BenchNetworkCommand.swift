@@ -24,10 +24,10 @@ struct BenchNetworkCommand: ParsableCommand {
 
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        Runtime.configureThreads(threads)
         guard let chosen = Profiler.Clock(rawValue: clock) else { throw ValidationError("--clock must be wall or cpu") }
-        Profiler.clock = chosen
         var bench = NetworkBenchmark()
+        bench.threads = threads
+        bench.clock = chosen
         bench.batch = batchSize
         bench.steps = steps
         bench.config.width = width

@@ -59,11 +59,9 @@ struct EvalCommand: ParsableCommand {
             guard let parsed = EvalDataset.parseFolds(folds) else { throw AudioSpecNetError.invalidArgument("--folds must be fold numbers like 5 or 4,5, got \"\(folds)\"") }
             foldList = parsed
         }
-        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
-        let classifier = try Classifier(modelPath: model)
+        let classifier = try Classifier(modelPath: model, context: ComputeContext())
         let selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata)
-        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
-            pipelined: ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"))
+        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions())
         var results: [FileResult] = []
         results.reserveCapacity(selection.clips.count)
         let start = Date()

@@ -61,12 +61,9 @@ struct InferCommand: ParsableCommand {
         }
         guard !inputs.isEmpty else { throw AudioSpecNetError.invalidArgument("no INPUT given: pass audio files, directories or - for paths on stdin") }
         guard top >= 1 else { throw AudioSpecNetError.invalidArgument("--top must be at least 1, got \(top)") }
-        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
-        let classifier = try Classifier(modelPath: model)
-        if let batch = ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"].flatMap({ Int($0) }), batch >= 1 { classifier.maxBatch = batch }
-        let pipelined = ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"
+        let classifier = try Classifier(modelPath: model, context: ComputeContext())
         let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
-            windowSeconds: window, hopSeconds: hop, features: features || png != nil, pipelined: pipelined))
+            windowSeconds: window, hopSeconds: hop, features: features || png != nil))
         let (files, inputErrors) = InputExpansion.expand(inputs)
         if files.isEmpty {
             throw AudioSpecNetError.invalidArgument(inputErrors.first?.error ?? "no audio files to classify")

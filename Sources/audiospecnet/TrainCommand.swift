@@ -40,7 +40,6 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        Runtime.configureThreads(threads)
         var options = TrainingOptions()
         options.dataDirectory = data
         if testFold.lowercased() == "none" { options.testFold = nil } else {

@@ -22,7 +22,7 @@ final class EvalCommandTests: XCTestCase {
         let frontEnd = try FrontEnd()
         let spectrograms = try S.clips.indices.map { try frontEnd.logMel(path: S.clip($0)) }
         let config = AudioCNNConfig(width: 4, blocks: [1, 1, 1, 1], numClasses: Self.classes.count)
-        let model = try AudioCNN(config: config, seed: 7)
+        let model = try AudioCNN(config: config, seed: 7, context: ComputeContext(threads: 2))
         let arena = model.arena
         let optimizer = AdamW(parameterCount: arena.parameterCount, weightDecay: 0)
         let mels = frontEnd.config.nMels, frames = frontEnd.config.clipFrames
@@ -42,7 +42,7 @@ final class EvalCommandTests: XCTestCase {
             let logits = model.forward(x, training: true)
             SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: gradient)
             model.backward(logitsGradient: gradient)
-            optimizer.update(parameters: arena.parameters, gradients: arena.gradients, lr: 3e-3)
+            optimizer.update(parameters: arena.parameters, gradients: arena.gradients, lr: 3e-3, parallel: model.context.parallel)
             step += 1
             if step >= 30 && step % 10 == 0 && evalCorrect() == 4 { break }
         }

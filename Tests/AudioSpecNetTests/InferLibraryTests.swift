@@ -48,14 +48,16 @@ final class InferLibraryTests: XCTestCase {
         XCTAssertEqual(reader.waveform[1], whole[reader.waveformStep])
     }
 
-    /// Pipelined and sequential runs agree, results come in input order, and the overall probabilities are
-    /// the mean of the windows'.
-    func testRunnerPipelinedEqualsSequential() throws {
-        let classifier = try Classifier(modelPath: S.pytorchModel)
+    /// Runs batching windows differently (one per pass, eight per pass) agree, results come in input order,
+    /// and the overall probabilities are the mean of the windows'.
+    func testRunnerBatchSizesAgree() throws {
+        let classifier = try Classifier(modelPath: S.pytorchModel, context: ComputeContext(threads: 2))
         let paths = [S.clip(0), "/no/such/file.wav", S.clip(1), S.clip44k, S.clip(2)]
         var a: [FileResult] = [], b: [FileResult] = []
-        try InferenceRunner(classifier: classifier, options: InferenceOptions(windowSeconds: 2, hopSeconds: 1, pipelined: true)).run(paths) { a.append($0) }
-        try InferenceRunner(classifier: classifier, options: InferenceOptions(windowSeconds: 2, hopSeconds: 1, pipelined: false)).run(paths) { b.append($0) }
+        classifier.maxBatch = 1
+        try InferenceRunner(classifier: classifier, options: InferenceOptions(windowSeconds: 2, hopSeconds: 1)).run(paths) { a.append($0) }
+        classifier.maxBatch = 8
+        try InferenceRunner(classifier: classifier, options: InferenceOptions(windowSeconds: 2, hopSeconds: 1)).run(paths) { b.append($0) }
         XCTAssertEqual(a.map(\.path), paths)
         XCTAssertEqual(b.map(\.path), paths)
         XCTAssertNotNil(a[1].error)

@@ -30,7 +30,7 @@ final class TrainFixtureTests: XCTestCase {
         for i in 0..<5 {
             let g = try f.floats("grad.\(i)")
             adam.beta1 = b1s[i]
-            param.withUnsafeMutableBufferPointer { adam.update(parameters: $0.baseAddress!, gradients: g, lr: lrs[i]) }
+            param.withUnsafeMutableBufferPointer { adam.update(parameters: $0.baseAddress!, gradients: g, lr: lrs[i], parallel: Parallel(threads: 2)) }
             let c = compare(param, try f.doubles("param.after.\(i)"))
             print("AdamW step \(i): \(c)")
             XCTAssertLessThanOrEqual(c.relativeError, 1e-6, "step \(i)")

@@ -6,7 +6,6 @@ import _TestSupport
 /// resume bit for bit, refusals, and the NaN stop.
 final class TrainLoopTests: XCTestCase {
     override func setUp() {
-        Runtime.configureThreads(2)
         StopSignal.reset()
     }
 

@@ -26,7 +26,8 @@ public final class Classifier {
     public var config: FrontEndConfig { frontEnd.config }
 
     /// Loads `modelPath`; throws a one-line `AudioSpecNetError` for a missing, corrupt or mismatched file.
-    public init(modelPath: String) throws {
+    /// The network runs under `context` (its threads, workspace and convolution policy).
+    public init(modelPath: String, context: ComputeContext = ComputeContext()) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory) else {
             throw AudioSpecNetError.file(path: modelPath, reason: "no such model file")
@@ -35,6 +36,7 @@ public final class Classifier {
         let loaded = try ModelFile.load(path: modelPath)
         self.modelPath = modelPath
         model = loaded.model
+        model.context = context
         metadata = loaded.metadata
         frontEnd = try FrontEnd(config: try Classifier.frontEndConfig(metadata: loaded.metadata, path: modelPath))
         guard model.config.inChannels == 1 else {

@@ -103,7 +103,7 @@ public final class Trainer {
         self.options = options
         self.data = data
         self.outputDirectory = outputDirectory
-        model = try AudioCNN(config: options.architecture, seed: options.seed)
+        model = try AudioCNN(config: options.architecture, seed: options.seed, context: ComputeContext(threads: options.threads))
         model.dropout.probability = options.dropout
         optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
         assembler = BatchAssembler(data: data, options: options)
@@ -183,7 +183,8 @@ public final class Trainer {
                 let (stepLR, beta1) = schedule.at(state.globalStep)
                 lr = stepLR
                 optimizer.beta1 = beta1
-                optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR)
+                optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR,
+                                 parallel: model.context.parallel)
                 state.globalStep += 1
                 state.stepInEpoch += 1
                 state.partialLoss += loss * Double(batch.count)
