@@ -55,6 +55,8 @@ public struct InferenceReport {
     public let fileWidth: Int
     /// Include the feature maps' numbers (`--features`).
     public var featureValues = false
+    /// Per-window rows in the table and `windows` in the JSON, for audio cut into several windows.
+    public var showWindows = true
 
     public init(classes: [String], topK: Int, paths: [String]) {
         self.classes = classes
@@ -86,7 +88,7 @@ public struct InferenceReport {
         fields.append(("channels", String(r.channels)))
         fields.append(("padded", r.padded ? "true" : "false"))
         fields.append(("window", JSONText.number(r.windowSeconds)))
-        if r.windows.count > 1 {
+        if showWindows && r.windows.count > 1 {
             let windows = r.windows.map { w in
                 JSONText.object([("start", JSONText.number(w.start)), ("end", JSONText.number(w.end)), ("predictions", predictionsJSON(w.probabilities))])
             }
@@ -107,9 +109,11 @@ public struct InferenceReport {
         return JSONText.object(fields)
     }
 
+    /// Class names are cut to 24 characters (with "…") so that every column stays aligned.
     private func cell(_ p: Prediction) -> String {
         let width = min(24, classes.map(\.count).max() ?? 8)
-        return pad(p.label, width) + String(format: " %5.1f%%", 100 * p.confidence)
+        let label = p.label.count > width ? p.label.prefix(width - 1) + "…" : p.label
+        return pad(label, width) + String(format: " %5.1f%%", 100 * p.confidence)
     }
 
     private func pad(_ s: String, _ n: Int) -> String {
@@ -131,7 +135,7 @@ public struct InferenceReport {
         if r.padded { note = String(format: "  (%.2f s, zero-padded to %g s)", r.duration, r.windowSeconds) }
         if r.windows.count > 1 { note = String(format: "  (%.2f s: mean of %d windows)", r.duration, r.windows.count) }
         var lines = [pad(name, fileWidth) + "  " + top(r.probabilities).map(cell).joined(separator: "  ") + note]
-        if r.windows.count > 1 {
+        if showWindows && r.windows.count > 1 {
             for w in r.windows {
                 let span = String(format: "  %7.2f–%.2f s", w.start, w.end)
                 lines.append(pad(span, fileWidth) + "  " + top(w.probabilities).map(cell).joined(separator: "  "))

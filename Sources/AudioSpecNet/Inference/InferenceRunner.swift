@@ -79,8 +79,8 @@ public final class InferenceRunner {
         let sr = Double(classifier.config.sampleRate)
         let window = options.windowSeconds ?? classifier.config.clipSeconds
         let hop = options.hopSeconds ?? window / 2
-        guard window.isFinite, window > 0, window <= 600 else { throw AudioSpecNetError.invalidArgument("--window must be between 0 and 600 seconds, got \(window)") }
-        guard hop.isFinite, hop > 0, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("--hop must be a positive number of seconds, got \(hop)") }
+        guard window.isFinite, window > 0, window <= 600 else { throw AudioSpecNetError.invalidArgument("the window must be longer than 0 and at most 600 seconds, got \(window)") }
+        guard hop.isFinite, hop > 0, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("the hop must be a positive number of seconds (at most 3600), got \(hop)") }
         windowSamples = max(classifier.config.nFFT / 2 + 1, Int((window * sr).rounded()))
         hopSamples = max(1, Int((hop * sr).rounded()))
     }
