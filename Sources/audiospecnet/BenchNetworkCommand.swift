@@ -38,9 +38,7 @@ struct BenchNetworkCommand: ParsableCommand {
         let result = try bench.run { FileHandleOutput.progress($0) }
         FileHandleOutput.progress(nil)
         if format.json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+            print(jsonString(result))
             return
         }
         var pytorch: [String: Any]? = nil

@@ -89,6 +89,9 @@ struct TrainCommand: ParsableCommand {
         let cacheDirectory: String? = cache.map { $0 == "none" ? nil : $0 } ?? SpectrogramStore.defaultCacheDirectory
         let output = TrainingOutput(quiet: quiet, json: format.json)
         let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(options.testFold.map(String.init) ?? "none")-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")
+        if !cv && !resume && FileManager.default.fileExists(atPath: outDir + "/last.safetensors") {
+            throw AudioSpecNetError.file(path: outDir, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
+        }
         StopSignal.installHandlers()
         do {
             if cv {
@@ -116,6 +119,9 @@ struct TrainCommand: ParsableCommand {
             output.finish()
             printError("\(failure.error)")
             throw ExitStatus.someFailed
+        } catch let missing as MissingClips {
+            output.finish()
+            throw AudioSpecNetError.invalidArgument("\(missing); pass --allow-missing to train without them")
         } catch {
             output.finish()
             throw error

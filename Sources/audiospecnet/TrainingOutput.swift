@@ -72,9 +72,8 @@ final class TrainingOutput: @unchecked Sendable {
             finish()
             lastEpochSeconds = m.seconds
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                if let data = try? encoder.encode(m) { print(String(decoding: data, as: UTF8.self)); fflush(stdout) }
+                print(jsonString(m))
+                fflush(stdout)
             }
             guard !quiet else { return }
             record(String(
@@ -88,12 +87,7 @@ final class TrainingOutput: @unchecked Sendable {
 
     func summary(_ s: TrainingSummary, outDir: String) {
         finish()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            if let data = try? encoder.encode(s) { print(String(decoding: data, as: UTF8.self)) }
-        }
+        if json { print(jsonString(s)) }
         var text: String
         if let acc = s.testAccuracy, let fold = s.testFold {
             text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with the best epoch %d", 100 * acc, fold, s.testClips, s.bestEpoch)

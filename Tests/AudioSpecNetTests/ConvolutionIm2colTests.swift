@@ -56,11 +56,11 @@ final class ConvolutionIm2colTests: XCTestCase {
             var dx2 = [Float](repeating: -3, count: x.count)
             kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx2, weightGradient: &dw, context: context)
             XCTAssertEqual(dx1, dx2, "\(algorithm): dx must be overwritten")
-            XCTAssertLessThanOrEqual(compare(dw, once.map { 2 * $0 }).relativeError, 1e-6, "\(algorithm): dw must accumulate")
+            assertClose(dw, once.map { 2 * $0 }, rel: 1e-6, "\(algorithm): dw must accumulate")
             // inputGradient nil: weight gradient only, same value.
             var dw3 = [Float](repeating: 0, count: wt.count)
             kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: nil, weightGradient: &dw3, context: context)
-            XCTAssertLessThanOrEqual(compare(dw3, once).relativeError, 1e-6)
+            assertClose(dw3, once, rel: 1e-6)
         }
     }
 
@@ -106,8 +106,8 @@ final class ConvolutionSplitBackwardTests: XCTestCase {
                 var dx2 = [Float](repeating: 9, count: x.count), dw2 = [Float](repeating: 1, count: wt.count)
                 kernel.inputGradient(batch: n, height: h, width: w, weight: wt, outputGradient: dy, inputGradient: &dx2, context: context)
                 kernel.accumulateWeightGradient(batch: n, height: h, width: w, input: x, outputGradient: dy, weightGradient: &dw2, context: context)
-                XCTAssertLessThanOrEqual(compare(dx2, dx).relativeError, 1e-6, "\(algorithm)")
-                XCTAssertLessThanOrEqual(compare(dw2, dw).relativeError, 1e-6, "\(algorithm)")
+                assertClose(dx2, dx, rel: 1e-6, "\(algorithm)")
+                assertClose(dw2, dw, rel: 1e-6, "\(algorithm)")
             }
         }
     }

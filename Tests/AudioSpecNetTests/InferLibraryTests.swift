@@ -65,8 +65,7 @@ final class InferLibraryTests: XCTestCase {
             XCTAssertEqual(x.windows.count, 4)  // 5 s in 2-s windows every 1 s: 0, 1, 2, 3 (reaches 5)
             // The two runners batch windows differently, and the convolution picks its algorithm (im2col,
             // F(2×2), F(4×4)) per batch size: equal up to float32 rounding, not bit for bit.
-            let c = compare(x.probabilities, y.probabilities)
-            XCTAssertLessThanOrEqual(c.relativeError, 1e-5, "\(c)")
+            assertClose(x.probabilities, y.probabilities, rel: 1e-5)
             for k in x.probabilities.indices {
                 let mean = x.windows.map { Double($0.probabilities[k]) }.reduce(0, +) / Double(x.windows.count)
                 XCTAssertEqual(Double(x.probabilities[k]), mean, accuracy: 1e-6)

@@ -11,9 +11,8 @@ final class LayerParityTests: XCTestCase {
     let context = ComputeContext(threads: 2)
 
     private func check(_ name: String, _ actual: [Float], _ expected: [Double], file: StaticString = #filePath, line: UInt = #line) {
-        let c = compare(actual, expected)
+        let c = assertClose(actual, expected, rel: tolerance, name, file: file, line: line)
         print("parity \(name): \(c)")
-        XCTAssertLessThanOrEqual(c.relativeError, tolerance, "\(name): \(c)", file: file, line: line)
     }
 
     private func tensor(_ f: SafetensorsFile, _ name: String) throws -> Tensor {

@@ -13,8 +13,7 @@ final class ModelParityTests: XCTestCase {
     let context = ComputeContext(threads: 2)
 
     private func check(_ name: String, _ actual: [Float], _ expected: [Double], file: StaticString = #filePath, line: UInt = #line) -> Double {
-        let c = compare(actual, expected)
-        XCTAssertLessThanOrEqual(c.relativeError, tolerance, "\(name): \(c)", file: file, line: line)
+        let c = assertClose(actual, expected, rel: tolerance, name, file: file, line: line)
         return c.relativeError
     }
 
@@ -148,9 +147,8 @@ final class ModelParityTests: XCTestCase {
         XCTAssertEqual(metadata.classes.first, "dog")
         let check = try Fixtures.safetensors("model/pytorch_model_w8.check.safetensors")
         let logits = model.forward(Tensor(shape: try check.shape("input"), values: try check.floats("input")), training: false)
-        let c = compare(logits.array, try check.doubles("eval.logits"))
+        let c = assertClose(logits.array, try check.doubles("eval.logits"), rel: tolerance)
         print("parity pytorch_model_w8 eval logits: \(c)")
-        XCTAssertLessThanOrEqual(c.relativeError, tolerance)
     }
 
     func testMismatchedFilesAreRefusedNamingEveryProblem() throws {

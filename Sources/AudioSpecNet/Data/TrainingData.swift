@@ -93,7 +93,7 @@ public final class TrainingData {
         let testClips = try options.testFold.map { try pick([$0]) } ?? []
         let valClips = try options.valFold.map { try pick([$0]) } ?? testClips
         if !allMissing.isEmpty {
-            notes.append("skipping \(allMissing.count) clip\(allMissing.count == 1 ? "" : "s") the metadata lists but the disk lacks (\(ESC50Dataset.firstFew(allMissing))) (--allow-missing)")
+            notes.append("skipping \(allMissing.count) clip\(allMissing.count == 1 ? "" : "s") the metadata lists but the disk lacks (\(ESC50Dataset.firstFew(allMissing))), as allowed")
         }
         let required = [("training", trainClips, true), ("validation", valClips, options.valFold != nil || options.testFold != nil),
                         ("test", testClips, options.testFold != nil)]

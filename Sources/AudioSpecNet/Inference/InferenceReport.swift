@@ -1,52 +1,5 @@
 import Foundation
 
-/// Small JSON text builders: results are written as they are produced, with fields in a fixed order, and
-/// nothing non-finite can slip through (NaN → 0, ±∞ → ±greatest finite, as numpy's nan_to_num).
-public enum JSONText {
-    public static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
-
-    public static func number(_ x: Float) -> String {
-        let v = finite(x)
-        if v == v.rounded(), abs(v) < 1e7 { return String(Int(v)) }
-        return "\(v)"
-    }
-
-    public static func number(_ x: Double) -> String {
-        let v = x.isFinite ? x : (x.isNaN ? 0 : (x > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude))
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
-    }
-
-    /// A flat list of numbers.
-    public static func array(_ values: [Float]) -> String {
-        "[" + values.map(number).joined(separator: ",") + "]"
-    }
-
-    /// Row-major [rows, cols] as a list of rows.
-    public static func matrix(_ values: [Float], rows: Int, cols: Int) -> String {
-        "[" + (0..<rows).map { r in array(Array(values[(r * cols)..<((r + 1) * cols)])) }.joined(separator: ",") + "]"
-    }
-
-    /// An object from already-encoded values, keys in the given order.
-    public static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
-    }
-}
-
 /// How `infer` prints results: JSON lines for scripts, an aligned table for people.
 public struct InferenceReport {
     public let classes: [String]
@@ -64,10 +17,7 @@ public struct InferenceReport {
         fileWidth = min(60, max(4, paths.map(\.count).max() ?? 4))
     }
 
-    func top(_ p: [Float]) -> [Prediction] {
-        let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
-        return order.prefix(topK).map { Prediction(index: $0, label: classes[$0], confidence: p[$0]) }
-    }
+    func top(_ p: [Float]) -> [Prediction] { Prediction.top(p, classes: classes, k: topK) }
 
     func predictionsJSON(_ p: [Float]) -> String {
         "[" + top(p).map { JSONText.object([("class", JSONText.string($0.label)), ("confidence", JSONText.number($0.confidence))]) }.joined(separator: ",") + "]"

@@ -48,7 +48,7 @@ public final class AudioCNN {
             var stage: [ResidualBlock] = []
             for b in 0..<count {
                 stage.append(ResidualBlock(arena: parameters, name: "layer\(s + 1).\(b)", inChannels: inC, outChannels: outC,
-                                           stride: (s > 0 && b == 0) ? 2 : 1))
+                                           stride: AudioCNNConfig.stride(stage: s, block: b)))
                 inC = outC
             }
             stages.append(stage)
@@ -120,4 +120,10 @@ public final class AudioCNN {
         stemBN.backward(outputGradient: gradStem, output: stemAct, normalized: stemOut, relu: true, inputGradient: gradStem, context: context)
         stem.backward(input: input, outputGradient: gradStem, inputGradient: nil, context: context)
     }
+}
+
+extension AudioCNNConfig {
+    /// Where the network strides: the first block of every stage after the first halves the map (and has
+    /// the 1×1 shortcut); every other block keeps it. The one rule the layers and the state_dict follow.
+    public static func stride(stage: Int, block: Int) -> Int { stage > 0 && block == 0 ? 2 : 1 }
 }

@@ -246,7 +246,7 @@ public final class Trainer {
         let heldOut = data.validation.count > 0
         let optimistic = options.valFold == nil && tested
         let selection = !heldOut ? "nothing held out: the model is the last epoch"
-            : optimistic ? "best epoch picked on the test fold (--val-fold none)" : "best epoch picked on validation fold \(options.valFold!)"
+            : optimistic ? "best epoch picked on the test fold (no validation fold)" : "best epoch picked on validation fold \(options.valFold!)"
         let rates = state.history.map(\.samplesPerSecond)
         let summary = TrainingSummary(
             epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: heldOut ? state.bestValAccuracy : nil,
@@ -305,9 +305,7 @@ public final class Trainer {
     /// metrics.jsonl and metrics.csv rewritten from the history (so a resume never leaves extra rows),
     /// and the curves.
     public func writeMetrics() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let lines = try state.history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+        let lines = state.history.map(jsonString)
         try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: outputDirectory + "/metrics.jsonl")
         try AtomicFile.write(([EpochMetrics.csvHeader] + state.history.map(\.csvRow)).joined(separator: "\n") + "\n",
                              to: outputDirectory + "/metrics.csv")
@@ -321,11 +319,4 @@ public final class Trainer {
     var best = 0
     for j in 1..<max(1, n) where p[j] > p[best] { best = j }
     return best
-}
-
-func prettyJSON<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }

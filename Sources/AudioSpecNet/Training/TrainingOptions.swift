@@ -46,10 +46,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     public func validate() throws {
         func bad(_ s: String) -> AudioSpecNetError { .invalidArgument(s) }
-        guard epochs >= 1 else { throw bad("--epochs must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 else { throw bad("--batch-size must be at least 1, got \(batchSize)") }
-        guard maxLR > 0, maxLR.isFinite else { throw bad("--max-lr must be positive, got \(maxLR)") }
-        if let valFold, let testFold, valFold == testFold { throw bad("--val-fold \(valFold) is also the test fold; pick another or `--val-fold none`") }
+        guard epochs >= 1 else { throw bad("epochs must be at least 1, got \(epochs)") }
+        guard batchSize >= 1 else { throw bad("the batch size must be at least 1, got \(batchSize)") }
+        guard maxLR > 0, maxLR.isFinite else { throw bad("the peak learning rate must be positive, got \(maxLR)") }
+        if let valFold, let testFold, valFold == testFold { throw bad("validation fold \(valFold) is also the test fold") }
         if (testFold.map { trainFolds.contains($0) } ?? false) || (valFold.map { trainFolds.contains($0) } ?? false) {
             throw bad("the training folds \(trainFolds) overlap the test or validation fold")
         }

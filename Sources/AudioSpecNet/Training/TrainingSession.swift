@@ -34,7 +34,7 @@ public enum TrainingSession {
             throw AudioSpecNetError.file(path: outputDirectory, reason: "nothing to resume (no last.safetensors)")
         }
         if !resume && exists {
-            throw AudioSpecNetError.file(path: outputDirectory, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
+            throw AudioSpecNetError.file(path: outputDirectory, reason: "already holds a run (last.safetensors): resume it, or choose another directory")
         }
     }
 
