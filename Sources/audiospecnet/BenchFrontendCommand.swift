@@ -33,54 +33,13 @@ struct BenchFrontendCommand: ParsableCommand {
 
     func run() throws {
         let files = try listFiles()
-        let frontEnd = try FrontEnd()
-        let sr = frontEnd.config.sampleRate
-
-        // Warm-up: page in the files, create the FFT plan, fault in the allocator.
-        for path in files.prefix(5) { _ = try frontEnd.logMel(path: path) }
-
-        // One thread, stage by stage. Every file is timed in each pass and keeps its fastest time per
-        // measure; the means of those are reported. On a shared machine other processes' bursts then
-        // only count when they hit the same file in every pass.
-        var best = [[Double]](repeating: [Double](repeating: .infinity, count: 4), count: files.count)
-        var seconds = 0.0
-        var rates: [Int: Int] = [:]
-        for pass in 0..<max(1, passes) {
-            for (f, path) in files.enumerated() {
-                var t = DispatchTime.now().uptimeNanoseconds
-                func lap() -> Double { let n = DispatchTime.now().uptimeNanoseconds; defer { t = n }; return Double(n - t) / 1e6 }
-                let audio = try AudioDecoder.decode(path: path)
-                let d = lap()
-                let samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: sr)
-                let r = lap()
-                _ = frontEnd.logMel(samples: samples)
-                let l = lap()
-                for (i, v) in [d, r, l, d + r + l].enumerated() { best[f][i] = min(best[f][i], v) }
-                if pass == 0 {
-                    seconds += audio.duration
-                    rates[audio.sampleRate, default: 0] += 1
-                }
-            }
-        }
-        let n = Double(files.count)
-        let swiftStages = (0..<4).map { i in best.reduce(0) { $0 + $1[i] } / n }
-
-        // All cores: whole front end per file, files spread over the workers; the fastest pass counts.
-        let parallel = Parallel(threads: compute.count)
-        var bestPass = Double.infinity
-        for _ in 0..<max(1, passes) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let failures = AtomicCounter()
-            parallel.forEach(files.count) { i in
-                if (try? frontEnd.logMel(path: files[i])) == nil { failures.increment() }
-            }
-            guard failures.value == 0 else { throw AudioSpecNetError.invalidArgument("\(failures.value) files failed in the parallel pass") }
-            bestPass = min(bestPass, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let swiftRate = n / bestPass
+        var bench = FrontEndBenchmark(files: files, threads: compute.count)
+        bench.passes = passes
+        let result = try bench.run()
+        let swiftStages = result.stagesMs, swiftRate = result.clipsPerSecond, rates = result.sampleRates
 
         let rateText = rates.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key) Hz" }.joined(separator: ", ")
-        print("front end benchmark: \(files.count) files in \(directory) (\(rateText)), mean \(String(format: "%.2f", seconds / n)) s each")
+        print("front end benchmark: \(files.count) files in \(directory) (\(rateText)), mean \(String(format: "%.2f", result.meanDurationSeconds)) s each")
         print("one thread: ms per clip (each file's best of \(passes) passes, averaged); all cores: \(compute.count) threads, clips/s (best of \(passes) passes)")
         let python = noPytorch ? nil : runPyTorch(files: files)
         func f(_ v: Double) -> String { String(format: "%8.3f", v) }
@@ -120,12 +79,4 @@ struct BenchFrontendCommand: ParsableCommand {
         else { return nil }
         return ([decode, resample, logMel, total], rate, json["label"] as? String ?? "")
     }
-}
-
-/// A counter several threads bump.
-final class AtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
