@@ -55,8 +55,8 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     public var winogradTransformBudget = 1 << 20
 
     /// The machine constants `.auto` weighs the algorithms with. Fitted by hand to single-core measurements
-    /// on the development machine (an AMD EPYC core with OpenBLAS; the convolution benchmark, now
-    /// `audiospecnet bench network`, at batch 1 and 32): Winograd F(m×m) costs α²·K·C·(P + fixedColumns)
+    /// on the development machine (an AMD EPYC core with OpenBLAS; `audiospecnet bench convolutions` at
+    /// batch 1 and 32): Winograd F(m×m) costs α²·K·C·(P + fixedColumns)
     /// multiply-adds at `winogradGFLOPS`, P being the tiles of the whole batch and the fixed columns
     /// standing for the filter transform and the thin-GEMM overhead that do not shrink with the batch;
     /// im2col costs 9·K·C·(N·H·W) at `im2colGFLOPS`. Only their ratios matter.
