@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch's CPU convolutions on the AudioCNN's conv shapes at batch 32, for comparison with
-`AUDIOSPECNET_BENCH=1 swift test -c release --disable-swift-testing --filter ConvolutionBenchmark`.
+`audiospecnet bench convolutions` (same shapes, same columns).
 
 Times forward, backward-data and backward-weights of every conv (torch.ops.aten.convolution_backward,
 what autograd calls), min over repeats, and the total for one training step's convolutions (repeats

@@ -14,6 +14,7 @@ public struct Comparison: CustomStringConvertible {
 }
 
 import Foundation
+import XCTest
 
 public func compare<A: BinaryFloatingPoint, B: BinaryFloatingPoint>(_ actual: [A], _ expected: [B]) -> Comparison {
     precondition(actual.count == expected.count, "compare: \(actual.count) values vs \(expected.count) expected")
@@ -25,4 +26,17 @@ public func compare<A: BinaryFloatingPoint, B: BinaryFloatingPoint>(_ actual: [A
         if d > worst || (d.isNaN) { worst = d.isNaN ? .infinity : d; worstIndex = i }
     }
     return Comparison(maxAbsoluteError: worst, worstIndex: worstIndex, scale: scale, count: actual.count)
+}
+
+/// Asserts `|actual − expected| ≤ abs + rel · max|expected|` for every element (see `Comparison`), naming
+/// the worst element on failure; returns the comparison so callers can print or collect it.
+@discardableResult
+public func assertClose<A: BinaryFloatingPoint, B: BinaryFloatingPoint>(
+    _ actual: [A], _ expected: [B], abs: Double = 0, rel: Double, _ message: @autoclosure () -> String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) -> Comparison {
+    let c = compare(actual, expected)
+    let bound = abs + rel * c.scale
+    XCTAssertLessThanOrEqual(c.maxAbsoluteError, bound, "\(message()) \(c) (bound abs \(abs) + rel \(rel))", file: file, line: line)
+    return c
 }

@@ -9,15 +9,16 @@ public enum CLI {
         public let stderr: String
         /// True when the run was killed for exceeding its time limit (a hang).
         public let timedOut: Bool
+        /// True when a signal ended it (then `status` is the signal's number).
+        public var signalled = false
         public var description: String { "exit \(status)\(timedOut ? " (timed out)" : "")\nstdout: \(stdout)\nstderr: \(stderr)" }
         /// Non-empty lines of stderr.
         public var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
     }
 
-    /// The binary: $AUDIOSPECNET_BINARY, else next to the test bundle (.build/<config>/), else
-    /// .build/release or .build/debug under the package root.
+    /// The binary: next to the test bundle (.build/<config>/), else .build/release or .build/debug under the
+    /// package root.
     public static let binaryPath: String = {
-        if let path = ProcessInfo.processInfo.environment["AUDIOSPECNET_BINARY"], !path.isEmpty { return path }
         var candidates: [String] = []
         for bundle in [Bundle.main] + Bundle.allBundles {
             for p in [bundle.executablePath, bundle.bundlePath].compactMap({ $0 }) {
@@ -32,38 +33,65 @@ public enum CLI {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
     }()
 
-    /// Runs `audiospecnet arguments…`, killing it after `timeout` seconds.
-    public static func run(_ arguments: [String], timeout: TimeInterval = 120, currentDirectory: String? = nil) throws -> Result {
-        let scratch = NSTemporaryDirectory() + "audiospecnet-cli-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        // Files, not pipes: a chatty child can never block on a full pipe while we wait for it.
-        let outPath = scratch + "/stdout", errPath = scratch + "/stderr"
-        guard FileManager.default.createFile(atPath: outPath, contents: nil),
-              FileManager.default.createFile(atPath: errPath, contents: nil)
-        else { throw CocoaError(.fileWriteUnknown) }
-        let outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binaryPath)
-        process.arguments = arguments
-        process.standardOutput = outHandle
-        process.standardError = errHandle
-        process.standardInput = FileHandle.nullDevice
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let done = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in done.signal() }
-        try process.run()
-        var timedOut = false
-        if done.wait(timeout: .now() + timeout) == .timedOut {
-            timedOut = true
-            process.terminate()
-            if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); done.wait() }
+    /// A started `audiospecnet` process; its stdout and stderr go to files (never a pipe a chatty child
+    /// could block on while we wait for it).
+    public final class Running {
+        public let process = Process()
+        private let scratch: String
+        private let outHandle: FileHandle, errHandle: FileHandle
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ arguments: [String], stdin: Data?, currentDirectory: String?) throws {
+            scratch = NSTemporaryDirectory() + "audiospecnet-cli-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: scratch + "/stdout", contents: nil),
+                  FileManager.default.createFile(atPath: scratch + "/stderr", contents: nil),
+                  FileManager.default.createFile(atPath: scratch + "/stdin", contents: stdin ?? Data())
+            else { throw CocoaError(.fileWriteUnknown) }
+            outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/stdout"))
+            errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/stderr"))
+            process.executableURL = URL(fileURLWithPath: CLI.binaryPath)
+            process.arguments = arguments
+            process.standardOutput = outHandle
+            process.standardError = errHandle
+            process.standardInput = stdin == nil ? FileHandle.nullDevice : try FileHandle(forReadingFrom: URL(fileURLWithPath: scratch + "/stdin"))
+            if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+            let done = self.done
+            process.terminationHandler = { _ in done.signal() }
+            try process.run()
         }
-        try? outHandle.close()
-        try? errHandle.close()
-        let stdout = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut)
+
+        deinit { try? FileManager.default.removeItem(atPath: scratch) }
+
+        public var isRunning: Bool { process.isRunning }
+        public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+        /// Waits for the exit (killing the process after `timeout` seconds) and collects what it wrote.
+        public func wait(timeout: TimeInterval = 120) -> Result {
+            var timedOut = false
+            if done.wait(timeout: .now() + timeout) == .timedOut {
+                timedOut = true
+                process.terminate()
+                if done.wait(timeout: .now() + 5) == .timedOut { kill(process.processIdentifier, SIGKILL); done.wait() }
+            } else {
+                done.signal()  // later waits return at once
+            }
+            try? outHandle.synchronize()
+            try? errHandle.synchronize()
+            let stdout = (try? String(contentsOfFile: scratch + "/stdout", encoding: .utf8)) ?? ""
+            let stderr = (try? String(contentsOfFile: scratch + "/stderr", encoding: .utf8)) ?? ""
+            return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr, timedOut: timedOut,
+                          signalled: process.terminationReason == .uncaughtSignal)
+        }
+    }
+
+    /// Starts `audiospecnet arguments…` (standard input: `stdin`, or nothing).
+    public static func start(_ arguments: [String], stdin: Data? = nil, currentDirectory: String? = nil) throws -> Running {
+        try Running(arguments, stdin: stdin, currentDirectory: currentDirectory)
+    }
+
+    /// Runs `audiospecnet arguments…` to its end, killing it after `timeout` seconds.
+    public static func run(_ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 120, currentDirectory: String? = nil) throws -> Result {
+        try start(arguments, stdin: stdin, currentDirectory: currentDirectory).wait(timeout: timeout)
     }
 }

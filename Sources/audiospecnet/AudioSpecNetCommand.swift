@@ -7,22 +7,29 @@ struct AudioSpecNetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audiospecnet",
         abstract: "Train, evaluate and run a ResNet sound classifier on log-mel spectrograms (ESC-50).",
+        discussion: """
+        Exit status, for every subcommand: 0 done; 1 the work ran but some of it failed (a file that did not \
+        decode, a training run that diverged) or a gate failed (eval --min-accuracy); 2 nothing could run (bad \
+        usage, missing or bad model or data); 130 stopped by Ctrl-C (train resumes with --resume).
+        """,
         version: audioSpecNetVersion,
         subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, ExportCommand.self, SpectrogramCommand.self, BenchCommand.self]
     )
 
-    /// ArgumentParser exits 64 for a command line it cannot parse; this tool's contract is 2 for every error
-    /// that stops a command before it does anything (so `eval --min-accuracy` gates read 0/1/2 only).
+    /// One exit-status scheme (see the discussion above). A subcommand that has done some of its work
+    /// prints what failed and throws its ExitCode (1 or 130); any other error means it could not run: the
+    /// error's message ("Error: …", with the usage for a bad command line) and exit 2. ArgumentParser's
+    /// own default would be 64 for a command line it cannot parse and 1 for the rest.
     static func main() {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {
+            exit(withError: code)
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandleOutput.standardError(fullMessage(for: error))
-                Foundation.exit(2)
-            }
-            exit(withError: error)
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help, --version
+            FileHandleOutput.standardError(fullMessage(for: error))
+            Foundation.exit(2)
         }
     }
 }

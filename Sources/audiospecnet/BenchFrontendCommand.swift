@@ -11,16 +11,15 @@ struct BenchFrontendCommand: ParsableCommand {
         discussion: "DIR holds audio files (e.g. ESC-50 clips: 5 s each). One-thread timings are means over the files of each file's fastest of --passes passes, after a warm-up."
     )
 
-    @Argument(help: "Directory of audio files.")
+    @Argument(help: "Directory of audio files.", completion: .directory)
     var directory: String
 
     @Option(name: .long, help: "Use at most this many files (sorted by name).")
     var limit = 200
 
-    @Option(name: .long, help: "Worker threads for the all-cores pass (default: all cores).")
-    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var compute: ThreadOptions
 
-    @Option(name: .long, help: "The PyTorch comparison script.")
+    @Option(name: .long, help: "The PyTorch comparison script.", completion: .file(extensions: ["py"]))
     var pytorchScript: String = BenchFrontendCommand.defaultScript
 
     @Option(name: .long, help: "Passes over the files: each file's fastest time per measure counts; the fastest all-cores pass counts.")
@@ -34,56 +33,14 @@ struct BenchFrontendCommand: ParsableCommand {
 
     func run() throws {
         let files = try listFiles()
-        let frontEnd = try FrontEnd()
-        let sr = frontEnd.config.sampleRate
-        BLASThreads.set(1)  // one BLAS thread per clip: parallelism comes from clips, as in training.
-
-        // Warm-up: page in the files, create the FFT plan, fault in the allocator.
-        for path in files.prefix(5) { _ = try frontEnd.logMel(path: path) }
-
-        // One thread, stage by stage. Every file is timed in each pass and keeps its fastest time per
-        // measure; the means of those are reported. On a shared machine other processes' bursts then
-        // only count when they hit the same file in every pass.
-        var best = [[Double]](repeating: [Double](repeating: .infinity, count: 4), count: files.count)
-        var seconds = 0.0
-        var rates: [Int: Int] = [:]
-        for pass in 0..<max(1, passes) {
-            for (f, path) in files.enumerated() {
-                var t = DispatchTime.now().uptimeNanoseconds
-                func lap() -> Double { let n = DispatchTime.now().uptimeNanoseconds; defer { t = n }; return Double(n - t) / 1e6 }
-                let audio = try AudioDecoder.decode(path: path)
-                let d = lap()
-                let samples = try Resampler.resample(audio.samples, from: audio.sampleRate, to: sr)
-                let r = lap()
-                _ = frontEnd.logMel(samples: samples)
-                let l = lap()
-                for (i, v) in [d, r, l, d + r + l].enumerated() { best[f][i] = min(best[f][i], v) }
-                if pass == 0 {
-                    seconds += audio.duration
-                    rates[audio.sampleRate, default: 0] += 1
-                }
-            }
-        }
-        let n = Double(files.count)
-        let swiftStages = (0..<4).map { i in best.reduce(0) { $0 + $1[i] } / n }
-
-        // All cores: whole front end per file, files spread over the workers; the fastest pass counts.
-        Parallel.threads = max(1, threads)
-        var bestPass = Double.infinity
-        for _ in 0..<max(1, passes) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let failures = AtomicCounter()
-            Parallel.forEach(files.count) { i in
-                if (try? frontEnd.logMel(path: files[i])) == nil { failures.increment() }
-            }
-            guard failures.value == 0 else { throw AudioSpecNetError.invalidArgument("bench: \(failures.value) files failed in the parallel pass") }
-            bestPass = min(bestPass, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        let swiftRate = n / bestPass
+        var bench = FrontEndBenchmark(files: files, threads: compute.count)
+        bench.passes = passes
+        let result = try bench.run()
+        let swiftStages = result.stagesMs, swiftRate = result.clipsPerSecond, rates = result.sampleRates
 
         let rateText = rates.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key) Hz" }.joined(separator: ", ")
-        print("front end benchmark: \(files.count) files in \(directory) (\(rateText)), mean \(String(format: "%.2f", seconds / n)) s each")
-        print("one thread: ms per clip (each file's best of \(passes) passes, averaged); all cores: \(threads) threads, clips/s (best of \(passes) passes)")
+        print("front end benchmark: \(files.count) files in \(directory) (\(rateText)), mean \(String(format: "%.2f", result.meanDurationSeconds)) s each")
+        print("one thread: ms per clip (each file's best of \(passes) passes, averaged); all cores: \(compute.count) threads, clips/s (best of \(passes) passes)")
         let python = noPytorch ? nil : runPyTorch(files: files)
         func f(_ v: Double) -> String { String(format: "%8.3f", v) }
         print("stage                  Swift   PyTorch  PyTorch/Swift")
@@ -111,42 +68,15 @@ struct BenchFrontendCommand: ParsableCommand {
 
     /// Runs the PyTorch script on the same files; nil (with a note) when python3 or torch is missing.
     private func runPyTorch(files: [String]) -> (stages: [Double], clipsPerSecond: Double, label: String)? {
-        guard FileManager.default.fileExists(atPath: pytorchScript) else {
-            FileHandleOutput.standardError("bench: \(pytorchScript) not found; skipping PyTorch")
-            return nil
-        }
         let list = NSTemporaryDirectory() + "audiospecnet-bench-\(getpid()).txt"
         defer { unlink(list) }
         guard (try? (files.joined(separator: "\n") + "\n").write(toFile: list, atomically: true, encoding: .utf8)) != nil else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", pytorchScript, "--files", list, "--workers", String(threads), "--passes", String(passes)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        do { try process.run() } catch {
-            FileHandleOutput.standardError("bench: cannot run python3 (\(error)); skipping PyTorch")
-            return nil
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lastLine = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-        guard process.terminationStatus == 0,
-              let json = try? JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any],
+        guard let json = PythonBenchmark.run(script: pytorchScript, arguments: ["--files", list, "--workers", String(compute.count),
+                                                                                  "--passes", String(passes)]),
               let decode = json["decode_ms"] as? Double, let resample = json["resample_ms"] as? Double,
               let logMel = json["logmel_ms"] as? Double, let total = json["total_ms"] as? Double,
               let rate = json["clips_per_s"] as? Double
-        else {
-            FileHandleOutput.standardError("bench: the PyTorch script failed (exit \(process.terminationStatus)); skipping PyTorch")
-            return nil
-        }
+        else { return nil }
         return ([decode, resample, logMel, total], rate, json["label"] as? String ?? "")
     }
-}
-
-/// A counter several threads bump.
-final class AtomicCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }

@@ -9,34 +9,36 @@ struct BenchNetworkCommand: ParsableCommand {
         discussion: """
         Runs the Swift network (forward + backward + AdamW at --batch-size, inference at batch 1 and at \
         --batch-size), then Scripts/bench_network_pytorch.py with the same threads when python3 and torch are \
-        available, and prints both with ratios. --json prints the Swift side as one JSON object.
+        available, and prints both with ratios. --json prints the Swift side as one JSON object (no PyTorch).
         """)
 
-    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @OptionGroup var compute: ThreadOptions
     @Option(name: .customLong("batch-size"), help: "Training batch size.") var batchSize = 32
     @Option(help: "Timed training steps.") var steps = 3
     @Option(help: "Network width (64 is the recipe).") var width = 64
     @Option(help: "wall, or cpu: process CPU time (all threads summed), steady on a loaded machine; PyTorch is then run with --clock cpu too.")
     var clock: String = "wall"
-    @Flag(help: "Print the Swift result as one JSON object on stdout; skip PyTorch.") var json = false
+    @OptionGroup var format: JSONOptions
     @Flag(name: .customLong("no-pytorch"), help: "Do not run the PyTorch side.") var noPyTorch = false
     @Flag(name: .customLong("layers"), help: "Print where the training step's time goes.") var showLayers = false
 
+    func validate() throws {
+        guard Profiler.Clock(rawValue: clock) != nil else { throw ValidationError("--clock must be wall or cpu, got \(clock)") }
+        guard batchSize >= 1, steps >= 1, width >= 1 else { throw ValidationError("--batch-size, --steps and --width must be at least 1") }
+    }
+
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        Runtime.configureThreads(threads)
-        guard let chosen = Profiler.Clock(rawValue: clock) else { throw ValidationError("--clock must be wall or cpu") }
-        Profiler.clock = chosen
+        let threads = compute.count
         var bench = NetworkBenchmark()
+        bench.threads = threads
+        bench.clock = Profiler.Clock(rawValue: clock) ?? .wall
         bench.batch = batchSize
         bench.steps = steps
         bench.config.width = width
         let result = try bench.run { FileHandleOutput.progress($0) }
         FileHandleOutput.progress(nil)
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(result), as: UTF8.self))
+        if format.json {
+            print(jsonString(result))
             return
         }
         var pytorch: [String: Any]? = nil

@@ -20,50 +20,56 @@ struct EvalCommand: ParsableCommand {
 
         Exit status: 0 when accuracy ≥ --min-accuracy (or, without it, when every clip was scored); 1 when \
         accuracy is below --min-accuracy (a line says by how much), or without it when some clips failed or had \
-        unknown labels; 2 on any error that stops the evaluation (missing or bad model, no data, bad options). \
-        (A command line that does not parse exits 2, as for every subcommand.)
+        unknown labels; 2 on any error that stops the evaluation (missing or bad model, no data, clips of the \
+        folds missing from disk without --allow-missing, bad options).
         """)
 
-    @Option(name: .long, help: ArgumentHelp("The model file.", valueName: "FILE"))
-    var model: String?
+    @OptionGroup var modelOption: ModelOptions
 
-    @Option(name: .long, help: ArgumentHelp("ESC-50 folder, folder of class folders, or CSV of path,label.", valueName: "DIR"))
-    var data: String?
+    @Option(name: .long, help: ArgumentHelp("ESC-50 folder, folder of class folders, or CSV of path,label.", valueName: "DIR|CSV"),
+            completion: .file())
+    var data: String
 
     @Option(name: .long, help: ArgumentHelp("ESC-50 folds to evaluate, e.g. 5 or 4,5 (default: the model's recorded test fold).", valueName: "FOLDS"))
     var folds: String?
 
-    @Flag(name: .long, help: "Print the metrics as one JSON object (metrics.json) instead of text.")
-    var json = false
+    @Flag(name: .customLong("allow-missing"), help: "Score the clips that are on disk when the metadata lists some that are not (default: an error).")
+    var allowMissing = false
+
+    @OptionGroup var format: JSONOptions
 
     @Option(name: .customLong("min-accuracy"), help: ArgumentHelp("Exit 1 when accuracy is below this (0…1).", valueName: "X"))
     var minAccuracy: Double?
 
-    @Option(name: .long, help: ArgumentHelp("Write metrics.json, per_class.csv, confusion.csv, confusion.png here.", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Write metrics.json, per_class.csv, confusion.csv, confusion.png here.", valueName: "DIR"),
+            completion: .directory)
     var out: String?
 
-    func run() throws {
-        try FileHandleOutput.exitingWithStatus2OnError { try evaluate() }
+    @OptionGroup var compute: ThreadOptions
+
+    func validate() throws {
+        if let minAccuracy, !(minAccuracy >= 0 && minAccuracy <= 1) {
+            throw ValidationError("--min-accuracy must be between 0 and 1, got \(minAccuracy)")
+        }
+        if let folds, EvalDataset.parseFolds(folds) == nil {
+            throw ValidationError("--folds must be fold numbers like 5 or 4,5, got \"\(folds)\"")
+        }
     }
 
-    private func evaluate() throws {
-        guard let model else {
-            throw AudioSpecNetError.invalidArgument("no model given: pass --model FILE (this version ships no default model yet)")
+    func run() throws {
+        let model = modelOption.model, json = format.json
+        let foldList = folds.flatMap(EvalDataset.parseFolds)
+        let classifier = try Classifier(modelPath: model, context: compute.context)
+        let selection: EvalDataset.Selection
+        do {
+            selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata, allowMissing: allowMissing)
+        } catch EvalDataset.Problem.noRecordedTestFold {
+            throw AudioSpecNetError.invalidArgument("the model records no test fold: pass --folds (e.g. --folds 5) to choose the ESC-50 folds to evaluate")
+        } catch let EvalDataset.Problem.missingClips(message) {
+            throw AudioSpecNetError.invalidArgument(message + (allowMissing ? "" : "; pass --allow-missing to score the clips that are there"))
         }
-        guard let data else { throw AudioSpecNetError.invalidArgument("no data given: pass --data DIR (ESC-50 layout, class folders, or a CSV of path,label)") }
-        if let minAccuracy, !(minAccuracy >= 0 && minAccuracy <= 1) {
-            throw AudioSpecNetError.invalidArgument("--min-accuracy must be between 0 and 1, got \(minAccuracy)")
-        }
-        var foldList: [Int]?
-        if let folds {
-            guard let parsed = EvalDataset.parseFolds(folds) else { throw AudioSpecNetError.invalidArgument("--folds must be fold numbers like 5 or 4,5, got \"\(folds)\"") }
-            foldList = parsed
-        }
-        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
-        let classifier = try Classifier(modelPath: model)
-        let selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata)
-        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
-            pipelined: ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"))
+        for note in selection.notes { FileHandleOutput.standardError("note: " + note) }
+        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions())
         var results: [FileResult] = []
         results.reserveCapacity(selection.clips.count)
         let start = Date()
@@ -89,14 +95,14 @@ struct EvalCommand: ParsableCommand {
             if metrics.accuracy < minAccuracy {
                 FileHandleOutput.standardError(String(format: "FAIL: accuracy %.4f is below --min-accuracy %.4f by %.4f (%d/%d correct)",
                                                       metrics.accuracy, minAccuracy, minAccuracy - metrics.accuracy, metrics.correct, metrics.total))
-                throw ExitCode(1)
+                throw ExitStatus.someFailed
             }
             FileHandleOutput.standardError(String(format: "PASS: accuracy %.4f ≥ --min-accuracy %.4f", metrics.accuracy, minAccuracy))
             return
         }
         if !metrics.failed.isEmpty || !metrics.unknownLabels.isEmpty {
-            FileHandleOutput.standardError("Error: \(metrics.failed.count) clips failed to decode and \(metrics.unknownLabels.count) have labels the model doesn't know (counted as wrong)")
-            throw ExitCode(1)
+            printError("\(metrics.failed.count) clips failed to decode and \(metrics.unknownLabels.count) have labels the model doesn't know (counted as wrong)")
+            throw ExitStatus.someFailed
         }
     }
 }

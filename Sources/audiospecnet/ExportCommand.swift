@@ -54,25 +54,26 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("test-data"), help: ArgumentHelp("Write the --check clips' log-mels and logits here (for Scripts/check_onnx.py).", valueName: "DIR"))
     var testData: String?
 
-    func run() throws {
-        try FileHandleOutput.exitingWithStatus2OnError { try export() }
+    @OptionGroup var compute: ThreadOptions
+
+    func validate() throws {
+        guard ModelStorage(rawValue: dtype.lowercased()) != nil else { throw ValidationError("--dtype must be f32 or f16, got \"\(dtype)\"") }
+        if resolvedFormat == .onnx && dtype.lowercased() != "f32" { throw ValidationError("ONNX export is float32 only; drop --dtype f16") }
+        if foldBatchNorm && resolvedFormat != .onnx { throw ValidationError("--fold-batchnorm applies to --format onnx only") }
+        if testData != nil && check.isEmpty { throw ValidationError("--test-data needs clips: pass --check CLIP...") }
+        guard (out as NSString).standardizingPath != (model as NSString).standardizingPath else {
+            throw ValidationError("--out is the model file itself; write to another file")
+        }
     }
+
+    func run() throws { try export() }
 
     private var resolvedFormat: Format { format ?? (out.lowercased().hasSuffix(".onnx") ? .onnx : .safetensors) }
 
     private func export() throws {
-        guard let storage = ModelStorage(rawValue: dtype.lowercased()) else {
-            throw AudioSpecNetError.invalidArgument("--dtype must be f32 or f16, got \"\(dtype)\"")
-        }
+        let storage = ModelStorage(rawValue: dtype.lowercased()) ?? .f32  // checked in validate()
         let format = resolvedFormat
-        if format == .onnx && storage != .f32 { throw AudioSpecNetError.invalidArgument("ONNX export is float32 only; drop --dtype f16") }
-        if foldBatchNorm && format != .onnx { throw AudioSpecNetError.invalidArgument("--fold-batchnorm applies to --format onnx only") }
-        if testData != nil && check.isEmpty { throw AudioSpecNetError.invalidArgument("--test-data needs clips: pass --check CLIP...") }
-        guard (out as NSString).standardizingPath != (model as NSString).standardizingPath else {
-            throw AudioSpecNetError.invalidArgument("--out is the model file itself; write to another file")
-        }
-        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
-        let source = try Classifier(modelPath: model)
+        let source = try Classifier(modelPath: model, context: compute.context)
         let metadata = ModelExport.modelMetadata(source.metadata)
         let origin = source.metadata.extra["checkpoint"] != nil ? "checkpoint" : "model file"
 
@@ -100,16 +101,16 @@ struct ExportCommand: ParsableCommand {
 
     private func runCheck(source: Classifier, format: Format) throws {
         let (files, inputErrors) = InputExpansion.expand(check)
-        for e in inputErrors { FileHandleOutput.standardError("Error: \(e.path): \(e.error ?? "unreadable")") }
+        for e in inputErrors { printError("\(e.path): \(e.error ?? "unreadable")") }
         guard !files.isEmpty else { throw AudioSpecNetError.invalidArgument("--check found no audio files") }
         let reference = ReferenceClips(classifier: source, files: files)
-        for f in reference.failures { FileHandleOutput.standardError("Error: \(f.path): \(f.error)") }
+        for f in reference.failures { printError("\(f.path): \(f.error)") }
         if let testData {
             let written = try reference.writeTestData(to: testData)
             print("wrote " + written.joined(separator: ", ") + " (\(reference.files.count) clips)")
         }
         if format == .safetensors {
-            let exported = try Classifier(modelPath: out)
+            let exported = try Classifier(modelPath: out, context: compute.context)
             let agreement = PredictionAgreement(reference: reference.logits, other: reference.logits(of: exported), files: reference.files)
             print(String(format: "check: top-1 changed on %d of %d clips; largest logit difference %.3g (relative %.3g)",
                          agreement.changes.count, agreement.clips, agreement.maxAbsoluteDifference, agreement.maxRelativeDifference))
@@ -119,8 +120,8 @@ struct ExportCommand: ParsableCommand {
         }
         let failed = inputErrors.count + reference.failures.count
         if failed > 0 {
-            FileHandleOutput.standardError("Error: \(failed) check clips could not be read (see above)")
-            throw ExitCode(1)
+            printError("\(failed) check clips could not be read (see above)")
+            throw ExitStatus.someFailed
         }
     }
 

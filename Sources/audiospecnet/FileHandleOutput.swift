@@ -18,18 +18,3 @@ extension FileHandleOutput {
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + (line ?? "")).utf8))
     }
 }
-
-extension FileHandleOutput {
-    /// Runs a command body whose contract is exit status 2 for every error (eval's and infer's): the error's
-    /// one line on stderr, then exit 2. Exit codes the body throws itself pass through.
-    static func exitingWithStatus2OnError(_ body: () throws -> Void) throws {
-        do {
-            try body()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            standardError("Error: \(error)")
-            throw ExitCode(2)
-        }
-    }
-}

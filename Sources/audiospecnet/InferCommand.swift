@@ -31,17 +31,15 @@ struct InferCommand: ParsableCommand {
         the failures reported); 2 when nothing could run (no or bad model, no input, bad options).
         """)
 
-    @Option(name: .long, help: ArgumentHelp("The model file (.safetensors written by train or convert_checkpoint.py).", valueName: "FILE"))
-    var model: String?
+    @OptionGroup var modelOption: ModelOptions
 
-    @Argument(help: ArgumentHelp("Audio files, directories, or - for paths on stdin.", valueName: "INPUT"))
+    @Argument(help: ArgumentHelp("Audio files, directories, or - for paths on stdin.", valueName: "INPUT"), completion: .file())
     var inputs: [String] = []
 
     @Option(name: .long, help: "Classes to show per file and window.")
     var top = 3
 
-    @Flag(name: .long, help: "One JSON object per file (JSON lines) instead of a table.")
-    var json = false
+    @OptionGroup var format: JSONOptions
 
     @Option(name: .long, help: ArgumentHelp("Window length in seconds (default: the model's clip length, 5 s for the recipe).", valueName: "SECONDS"))
     var window: Double?
@@ -49,10 +47,14 @@ struct InferCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds between window starts (default: half the window, 2.5 s).", valueName: "SECONDS"))
     var hop: Double?
 
+    @Flag(name: .customLong("no-windows"), help: "Only each file's overall result: no per-window rows (table) or \"windows\" (JSON).")
+    var noWindows = false
+
     @Flag(name: .long, help: "Add feature maps, input spectrogram and waveform to the JSON (as the reference web service).")
     var features = false
 
-    @Option(name: .long, help: ArgumentHelp("Write the spectrogram and feature maps as PNG pictures under DIR/<file>/.", valueName: "DIR"))
+    @Option(name: .long, help: ArgumentHelp("Write the spectrogram and feature maps as PNG pictures under DIR/<file>/ (DIR/<file>-2/, … for repeated names).", valueName: "DIR"),
+            completion: .directory)
     var png: String?
 
     @Flag(name: .long, help: "Add each file's and window's embedding (pooled features) to the JSON.")
@@ -61,66 +63,68 @@ struct InferCommand: ParsableCommand {
     @Option(name: .customLong("embeddings-out"), help: ArgumentHelp("Write the files' embeddings as a [files, features] .npy (and FILE's .txt list).", valueName: "FILE"))
     var embeddingsOut: String?
 
-    func run() throws {
-        try FileHandleOutput.exitingWithStatus2OnError { try infer() }
+    @OptionGroup var compute: ThreadOptions
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("no INPUT given: pass audio files, directories or - for paths on stdin") }
+        guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
+        if let window, !(window.isFinite && window > 0 && window <= 600) {
+            throw ValidationError("--window must be longer than 0 and at most 600 seconds, got \(window)")
+        }
+        if let hop, !(hop.isFinite && hop > 0 && hop <= 3600) {
+            throw ValidationError("--hop must be a positive number of seconds (at most 3600), got \(hop)")
+        }
     }
 
-    private func infer() throws {
-        guard let model else {
-            throw AudioSpecNetError.invalidArgument("no model given: pass --model FILE (this version ships no default model yet)")
-        }
-        guard !inputs.isEmpty else { throw AudioSpecNetError.invalidArgument("no INPUT given: pass audio files, directories or - for paths on stdin") }
-        guard top >= 1 else { throw AudioSpecNetError.invalidArgument("--top must be at least 1, got \(top)") }
-        Runtime.configureThreads(ProcessInfo.processInfo.activeProcessorCount)
-        let classifier = try Classifier(modelPath: model)
-        if let batch = ProcessInfo.processInfo.environment["AUDIOSPECNET_BATCH"].flatMap({ Int($0) }), batch >= 1 { classifier.maxBatch = batch }
-        let pipelined = ProcessInfo.processInfo.environment["AUDIOSPECNET_PIPELINE"] == "1"
+    func run() throws {
+        let classifier = try Classifier(modelPath: modelOption.model, context: compute.context)
         let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
-            windowSeconds: window, hopSeconds: hop, features: features || png != nil, pipelined: pipelined)
-            .withEmbeddings(embeddings || embeddingsOut != nil))
+            windowSeconds: window, hopSeconds: hop, features: features || png != nil,
+            embeddings: embeddings || embeddingsOut != nil))
         let (files, inputErrors) = InputExpansion.expand(inputs)
         if files.isEmpty {
             throw AudioSpecNetError.invalidArgument(inputErrors.first?.error ?? "no audio files to classify")
         }
-        let asJSON = json || features || embeddings
+        let asJSON = format.json || features || embeddings
         var embeddingRows: [(path: String, values: [Float])] = []
         var report = InferenceReport(classes: classifier.classes, topK: top, paths: files + inputErrors.map(\.path))
         report.featureValues = features
         report.embeddingValues = embeddings
-        var failed = 0
+        report.showWindows = !noWindows
+        let folders = Dictionary(zip(files, FeaturePictures.folderNames(for: files)), uniquingKeysWith: { a, _ in a })
+        let total = files.count + inputErrors.count
+        var failed = 0, done = 0
         func emit(_ result: FileResult) {
             var pictures: [String: String] = [:]
             if let png, let capture = result.features, result.error == nil {
-                do { pictures = try FeaturePictures.write(capture, for: result.path, into: png) } catch {
-                    FileHandleOutput.standardError("Error: \(error)")
+                do { pictures = try FeaturePictures.write(capture, folder: folders[result.path] ?? "input", into: png) } catch {
+                    FileHandleOutput.progress(nil)
+                    printError("\(error)")
                     failed += 1
                 }
             }
             if result.error != nil { failed += 1 }
             if let e = result.embedding, embeddingsOut != nil { embeddingRows.append((result.path, e)) }
+            FileHandleOutput.progress(nil)
             if asJSON {
                 print(report.jsonLine(result, pictures: pictures))
             } else {
                 report.tableLines(result).forEach { print($0) }
             }
             fflush(stdout)
+            done += 1
+            // Overall progress for long runs, on a terminal only (stderr; stdout stays the results).
+            if done < total { FileHandleOutput.progress("infer: \(done)/\(total) inputs") }
         }
         if !asJSON { print(report.header) }
         inputErrors.forEach(emit)
         runner.run(files, report: emit)
+        FileHandleOutput.progress(nil)
         if let embeddingsOut { try EmbeddingFile.write(embeddingRows, to: embeddingsOut) }
         if failed > 0 {
-            FileHandleOutput.standardError("Error: \(failed) of \(files.count + inputErrors.count) inputs failed (see the error entries above)")
-            throw ExitCode(1)
+            printError("\(failed) of \(total) inputs failed (see the error entries above)")
+            throw ExitStatus.someFailed
         }
-    }
-}
-
-extension InferenceOptions {
-    func withEmbeddings(_ on: Bool) -> InferenceOptions {
-        var options = self
-        options.embeddings = on
-        return options
     }
 }
 

@@ -5,8 +5,9 @@ import Foundation
 /// machine in the same run. Returns its JSON output, or nil (with a note on stderr) when python3, torch
 /// or the script is not available.
 enum PythonBenchmark {
+    /// `script`: a path, or one relative to the repository this binary was built from.
     static func run(script relative: String, arguments: [String]) -> [String: Any]? {
-        guard let script = RepositoryFiles.locate(relative) else {
+        guard let script = FileManager.default.fileExists(atPath: relative) ? relative : RepositoryFiles.locate(relative) else {
             FileHandleOutput.standardError("PyTorch side skipped: \(relative) not found (run from the repository)")
             return nil
         }

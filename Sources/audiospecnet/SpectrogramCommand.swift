@@ -15,13 +15,13 @@ struct SpectrogramCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The audio file.")
+    @Argument(help: "The audio file.", completion: .file())
     var input: String
 
-    @Option(name: .long, help: ArgumentHelp("Where to write the log-mel (.npy, float32, shape (128, frames)).", valueName: "OUT.npy"))
+    @Option(name: .long, help: ArgumentHelp("Where to write the log-mel (.npy, float32, shape (128, frames)).", valueName: "OUT.npy"), completion: .file(extensions: ["npy"]))
     var out: String
 
-    @Option(name: .long, help: ArgumentHelp("Also write a picture: low frequencies at the bottom, magma colours over the top 80 dB, 3×3 pixels per bin.", valueName: "OUT.png"))
+    @Option(name: .long, help: ArgumentHelp("Also write a picture: low frequencies at the bottom, magma colours over the top 80 dB, 3×3 pixels per bin.", valueName: "OUT.png"), completion: .file(extensions: ["png"]))
     var png: String?
 
     @Flag(name: .long, help: "Keep the whole file: no padding or cropping to 5 s.")

@@ -17,52 +17,81 @@ struct TrainCommand: ParsableCommand {
         summary.json and curves.png. Checkpoints are atomic: after a kill or Ctrl-C, the same command with \
         --resume continues bit for bit. Spectrograms are cached under --cache (default \
         ~/.cache/audiospecnet/spectrograms; `--cache none` disables).
+
+        Output: what the run does, one line per epoch and the final summary go to stdout (`train … | tee log` \
+        keeps them); with --json stdout carries only JSON lines (one per epoch, then the summary) and the text \
+        goes to stderr. On a terminal a live progress line (step, loss, ETA of the epoch and of the run) is \
+        drawn on stderr. Exit status: 0 done; 1 the run failed after it started (non-finite loss, a write \
+        error); 2 it could not start; 130 stopped by Ctrl-C (last.safetensors is saved: resume with --resume).
         """)
 
-    @Option(help: "ESC-50 directory (audio/ + meta/esc50.csv).") var data: String
-    @Option(name: .customLong("test-fold"), help: "Fold evaluated once at the end, or `none` (with `--val-fold none`: train on every fold; the model is the last epoch).") var testFold = "5"
-    @Option(name: .customLong("val-fold"), help: "Fold that selects the best epoch, or `none` (select on the test fold).") var valFold = "4"
+    @Option(help: ArgumentHelp("ESC-50 directory (audio/ + meta/esc50.csv).", valueName: "DIR"), completion: .directory)
+    var data: String
+    @Option(name: .customLong("test-fold"), help: ArgumentHelp("Fold evaluated once at the end, or `none` (with `--val-fold none`: train on every fold; the model is the last epoch).", valueName: "F|none"))
+    var testFold = "5"
+    @Option(name: .customLong("val-fold"), help: ArgumentHelp("Fold that selects the best epoch, or `none` (select on the test fold).", valueName: "F|none"))
+    var valFold = "4"
     @Option(help: "Epochs.") var epochs = 100
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 32
     @Option(name: .customLong("max-lr"), help: "OneCycle peak learning rate.") var maxLR = 0.002
     @Option(help: "Seed for initialisation, shuffling, augmentation and dropout.") var seed: UInt64 = 0
-    @Option(help: "Output directory (default runs/test<F>-val<V>-s<seed>).") var out: String?
+    @Option(help: ArgumentHelp("Output directory (default runs/test<F>-val<V>-s<seed>).", valueName: "DIR"), completion: .directory)
+    var out: String?
     @Flag(help: "Continue the run in --out from its last.safetensors.") var resume = false
     @Flag(help: "Cross-validate: every fold with audio is the test fold once; writes OUT/cv.csv.") var cv = false
     @Option(help: "Network width (64 is the recipe).") var width = 64
     @Option(name: .customLong("sample-rate"), help: "Front-end sample rate (f_max is capped at half of it).") var sampleRate = 22_050
-    @Option(help: "Worker threads (default: all cores). Results are reproducible for a given count.") var threads: Int?
+    @OptionGroup var compute: ThreadOptions
     @Flag(name: .customLong("allow-missing"), help: "Skip clips the metadata lists but the disk lacks.") var allowMissing = false
-    @Option(help: "Spectrogram cache directory, or `none`.") var cache: String?
-    @Flag(help: "Only errors and the final line.") var quiet = false
-    @Flag(help: "JSON lines on stdout (one per epoch, then the summary).") var json = false
+    @Option(help: ArgumentHelp("Spectrogram cache directory, or `none`.", valueName: "DIR|none"), completion: .directory)
+    var cache: String?
+    @Flag(help: "Only errors and the final summary.") var quiet = false
+    @OptionGroup var format: JSONOptions
     @Flag(name: .customLong("no-prefetch"), help: "Assemble batches on the training thread instead of ahead of time.") var noPrefetch = false
 
+    /// --test-fold and --val-fold as fold numbers (nil: none).
+    func folds() throws -> (test: Int?, validation: Int?) {
+        func fold(_ text: String, _ flag: String) throws -> Int? {
+            if text.lowercased() == "none" { return nil }
+            guard let f = Int(text), f >= 1 else { throw ValidationError("\(flag) must be a fold number or `none`, got \(text)") }
+            return f
+        }
+        return (try fold(testFold, "--test-fold"), try fold(valFold, "--val-fold"))
+    }
+
+    func validate() throws {
+        let (test, validation) = try folds()
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard maxLR > 0, maxLR.isFinite else { throw ValidationError("--max-lr must be positive, got \(maxLR)") }
+        guard width >= 1 else { throw ValidationError("--width must be at least 1, got \(width)") }
+        guard sampleRate >= 1 else { throw ValidationError("--sample-rate must be positive, got \(sampleRate)") }
+        if let test, let validation, test == validation {
+            throw ValidationError("--val-fold \(validation) is also the test fold; pick another or `--val-fold none`")
+        }
+    }
+
     func run() throws {
-        let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        Runtime.configureThreads(threads)
+        let (test, validation) = try folds()
         var options = TrainingOptions()
         options.dataDirectory = data
-        if testFold.lowercased() == "none" { options.testFold = nil } else {
-            guard let t = Int(testFold) else { throw ValidationError("--test-fold must be a fold number or `none`, got \(testFold)") }
-            options.testFold = t
-        }
-        if valFold.lowercased() == "none" { options.valFold = nil } else {
-            guard let v = Int(valFold) else { throw ValidationError("--val-fold must be a fold number or `none`, got \(valFold)") }
-            options.valFold = v
-        }
+        options.testFold = test
+        options.valFold = validation
         options.epochs = epochs
         options.batchSize = batchSize
         options.maxLR = maxLR
         options.seed = seed
         options.architecture.width = width
         options.frontEnd = TrainingOptions.frontEnd(sampleRate: sampleRate)
-        options.threads = threads
+        options.threads = compute.count
         options.allowMissing = allowMissing
         options.prefetch = !noPrefetch
         let cacheDirectory: String? = cache.map { $0 == "none" ? nil : $0 } ?? SpectrogramStore.defaultCacheDirectory
-        let output = TrainingOutput(quiet: quiet, json: json)
+        let output = TrainingOutput(quiet: quiet, json: format.json)
         let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(options.testFold.map(String.init) ?? "none")-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")
+        if !cv && !resume && FileManager.default.fileExists(atPath: outDir + "/last.safetensors") {
+            throw AudioSpecNetError.file(path: outDir, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
+        }
         StopSignal.installHandlers()
         do {
             if cv {
@@ -76,19 +105,26 @@ struct TrainCommand: ParsableCommand {
             output.finish()
             switch stop {
             case .interrupted:
-                FileHandleOutput.standardError("audiospecnet: \(stop). Resume with: \(resumeCommand(outDir))")
-                throw ExitCode(130)
+                printError("\(stop). Resume with: \(resumeCommand(outDir))")
+                throw ExitStatus.interrupted
             case .cancelled:
-                FileHandleOutput.standardError("audiospecnet: \(stop)")
-                throw ExitCode(130)
+                printError("\(stop)")
+                throw ExitStatus.interrupted
             case .nonFinite:
-                FileHandleOutput.standardError("audiospecnet: \(stop)")
-                throw ExitCode(3)
+                printError("\(stop)")
+                throw ExitStatus.someFailed
             }
-        } catch let error as AudioSpecNetError {
+        } catch let failure as TrainingRun.Failure {
+            // Training ran (epochs, checkpoints) and then failed: not a usage problem.
             output.finish()
-            FileHandleOutput.standardError("audiospecnet: \(error)")
-            throw ExitCode(1)
+            printError("\(failure.error)")
+            throw ExitStatus.someFailed
+        } catch let missing as MissingClips {
+            output.finish()
+            throw AudioSpecNetError.invalidArgument("\(missing); pass --allow-missing to train without them")
+        } catch {
+            output.finish()
+            throw error
         }
     }
 

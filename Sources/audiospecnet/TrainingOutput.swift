@@ -1,14 +1,17 @@
 import AudioSpecNet
 import Foundation
 
-/// How `train` talks: on a terminal a live line per epoch (bar, step/steps, loss, running accuracy,
-/// samples/s, ETA) rewritten in place; without one, plain lines (an occasional progress line, no control
-/// characters); always an epoch summary line on stderr unless --quiet; --json puts JSON lines on stdout.
+/// How `train` talks. The run's record (what it does, one line per epoch, the final summary) goes to
+/// stdout, so `train … | tee log` keeps it; with --json stdout carries JSON lines only and the record goes
+/// to stderr. Progress goes to stderr: on a terminal a live line (bar, step/steps, loss, running accuracy,
+/// samples/s, ETA of the epoch and of the run) rewritten in place; without one, an occasional plain line.
 final class TrainingOutput: @unchecked Sendable {
     let quiet: Bool
     let json: Bool
     private var lastPlain = DispatchTime.now().uptimeNanoseconds
     private var lastLive: UInt64 = 0
+    /// Seconds the last complete epoch took (train and validation), for the run's ETA.
+    private var lastEpochSeconds: Double?
     private let lock = NSLock()
 
     init(quiet: Bool, json: Bool) {
@@ -16,10 +19,20 @@ final class TrainingOutput: @unchecked Sendable {
         self.json = json
     }
 
+    /// A line of the run's record: stdout, or stderr when stdout carries JSON.
     func line(_ text: String) {
         guard !quiet else { return }
+        record(text)
+    }
+
+    private func record(_ text: String) {
         finish()
-        FileHandleOutput.standardError(text)
+        if json {
+            FileHandleOutput.standardError(text)
+        } else {
+            print(text)
+            fflush(stdout)
+        }
     }
 
     func finish() { FileHandleOutput.progress(nil) }
@@ -49,18 +62,21 @@ final class TrainingOutput: @unchecked Sendable {
             // format only when a line is due (at most 5 a second live, every 30 s plain)
             guard live ? (p.step == p.steps || now - lastLive > 200_000_000) : (now - lastPlain > 30_000_000_000 && p.step < p.steps) else { return }
             let head = String(format: "epoch %d/%d ", p.epoch, p.epochs) + (live ? bar(Double(p.step) / Double(p.steps)) + " " : "")
+            // The run's ETA: this epoch's, then the remaining epochs at the last epoch's pace (or this one's).
+            let perEpoch = lastEpochSeconds ?? p.etaSeconds * Double(p.steps) / Double(max(1, p.steps - p.step))
+            let runETA = p.etaSeconds + Double(p.epochs - p.epoch) * perEpoch
             let text = head + String(format: "%d/%d  loss %.4f  acc %.3f  %.1f samples/s  ETA ", p.step, p.steps, p.loss, p.accuracy,
-                                     p.samplesPerSecond) + duration(p.etaSeconds)
+                                     p.samplesPerSecond) + duration(p.etaSeconds) + " (run " + duration(runETA) + ")"
             if live { lastLive = now; FileHandleOutput.progress(text) } else { lastPlain = now; FileHandleOutput.standardError(text) }
         case .epoch(let m, let epochs):
             finish()
+            lastEpochSeconds = m.seconds
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                if let data = try? encoder.encode(m) { print(String(decoding: data, as: UTF8.self)); fflush(stdout) }
+                print(jsonString(m))
+                fflush(stdout)
             }
             guard !quiet else { return }
-            FileHandleOutput.standardError(String(
+            record(String(
                 format: "epoch %3d/%d  train loss %.4f acc %.4f  %@%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
                 m.epoch, epochs, m.trainLoss, m.trainAccuracy,
                 m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) } ?? "(nothing held out)",
@@ -71,12 +87,7 @@ final class TrainingOutput: @unchecked Sendable {
 
     func summary(_ s: TrainingSummary, outDir: String) {
         finish()
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            if let data = try? encoder.encode(s) { print(String(decoding: data, as: UTF8.self)) }
-        }
+        if json { print(jsonString(s)) }
         var text: String
         if let acc = s.testAccuracy, let fold = s.testFold {
             text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with the best epoch %d", 100 * acc, fold, s.testClips, s.bestEpoch)
@@ -86,7 +97,7 @@ final class TrainingOutput: @unchecked Sendable {
         if let val = s.bestValAccuracy { text += String(format: " (val acc %.2f %%)", 100 * val) }
         text += "; \(s.selection); wall \(duration(s.wallSeconds)); results in \(outDir)"
         if let note = s.note { text += "\nnote: " + note }
-        FileHandleOutput.standardError(text)  // the final line is shown even with --quiet
+        record(text)  // the summary is shown even with --quiet
     }
 
     func result(_ text: String, json values: [String: Double]) {
@@ -94,7 +105,7 @@ final class TrainingOutput: @unchecked Sendable {
         if json, let data = try? JSONSerialization.data(withJSONObject: values, options: [.sortedKeys]) {
             print(String(decoding: data, as: UTF8.self))
         }
-        FileHandleOutput.standardError(text)
+        record(text)
     }
 
     private func bar(_ fraction: Double, width: Int = 20) -> String {
@@ -113,6 +124,9 @@ func duration(_ seconds: Double) -> String {
 
 /// Runs one training run with the CLI's output.
 enum TrainingRun {
+    /// An error after training started (a checkpoint that cannot be written, …): exit 1, not 2.
+    struct Failure: Error { let error: Error }
+
     static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, output: TrainingOutput) throws -> TrainingSummary {
         let trainer = try TrainingSession.start(options: options, outputDirectory: outDir, resume: resume, cacheDirectory: cacheDirectory,
                                                 progress: { done, total in output.frontEnd(done: done, total: total) },
@@ -122,6 +136,12 @@ enum TrainingRun {
         if !resume {
             output.line("training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold.map(String.init) ?? "none")); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
         }
-        return try trainer.run()
+        do {
+            return try trainer.run()
+        } catch let stop as TrainingStop {
+            throw stop
+        } catch {
+            throw Failure(error: error)
+        }
     }
 }

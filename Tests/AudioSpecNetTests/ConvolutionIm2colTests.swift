@@ -49,36 +49,34 @@ final class ConvolutionIm2colTests: XCTestCase {
             let x = rng.array(n * 4 * h * w).map(Float.init), wt = rng.array(s.weightCount).map(Float.init)
             let dy = rng.array(n * 6 * h * w).map(Float.init)
             let kernel = ConvolutionKernel(shape: s, algorithm: algorithm)
+            let context = ComputeContext(threads: 2)
             var dx1 = [Float](repeating: 5, count: x.count), dw = [Float](repeating: 0, count: wt.count)
-            kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx1, weightGradient: &dw)
+            kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx1, weightGradient: &dw, context: context)
             let once = dw
             var dx2 = [Float](repeating: -3, count: x.count)
-            kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx2, weightGradient: &dw)
+            kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx2, weightGradient: &dw, context: context)
             XCTAssertEqual(dx1, dx2, "\(algorithm): dx must be overwritten")
-            XCTAssertLessThanOrEqual(compare(dw, once.map { 2 * $0 }).relativeError, 1e-6, "\(algorithm): dw must accumulate")
+            assertClose(dw, once.map { 2 * $0 }, rel: 1e-6, "\(algorithm): dw must accumulate")
             // inputGradient nil: weight gradient only, same value.
             var dw3 = [Float](repeating: 0, count: wt.count)
-            kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: nil, weightGradient: &dw3)
-            XCTAssertLessThanOrEqual(compare(dw3, once).relativeError, 1e-6)
+            kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: nil, weightGradient: &dw3, context: context)
+            assertClose(dw3, once, rel: 1e-6)
         }
     }
 
     /// One thread (serial) and two threads agree; one thread is bit-reproducible.
     func testThreadCountsAgree() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         let cases = [
             (ConvolutionCase(shape: .init(inChannels: 8, outChannels: 16, kernel: 3, stride: 2, padding: 1), batch: 5, height: 9, width: 13), ConvolutionAlgorithm.im2col),
             (ConvolutionCase(shape: .init(inChannels: 16, outChannels: 8, kernel: 3, stride: 1, padding: 1), batch: 5, height: 9, width: 13), .winograd2x2),
             (ConvolutionCase(shape: .init(inChannels: 16, outChannels: 8, kernel: 3, stride: 1, padding: 1), batch: 5, height: 9, width: 13), .winograd4x4),
         ]
         for (c, algorithm) in cases {
-            Parallel.threads = 1
-            let serial = c.run(algorithm), again = c.run(algorithm)
+            let one = ComputeContext(threads: 1)
+            let serial = c.run(algorithm, context: one), again = c.run(algorithm, context: one)
             XCTAssertEqual(serial.forward.maxAbsoluteError, again.forward.maxAbsoluteError)
             XCTAssertEqual(serial.weightGradient.maxAbsoluteError, again.weightGradient.maxAbsoluteError)
-            Parallel.threads = 2
-            let parallel = c.run(algorithm)
+            let parallel = c.run(algorithm, context: ComputeContext(threads: 2))
             for cmp in [parallel.forward, parallel.inputGradient, parallel.weightGradient, serial.forward, serial.inputGradient, serial.weightGradient] {
                 XCTAssertLessThanOrEqual(cmp.relativeError, 1e-4, "\(c) \(algorithm)")
             }
@@ -89,10 +87,8 @@ final class ConvolutionIm2colTests: XCTestCase {
 /// The two halves of `backward` called alone give what `backward` gives.
 final class ConvolutionSplitBackwardTests: XCTestCase {
     func testHalvesMatchBackward() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         for threads in [1, 2] {
-            Parallel.threads = threads
+            let context = ComputeContext(threads: threads)
             for (s, algorithm) in [
                 (ConvolutionShape(inChannels: 6, outChannels: 5, kernel: 3, stride: 2, padding: 1), ConvolutionAlgorithm.im2col),
                 (ConvolutionShape(inChannels: 6, outChannels: 5, kernel: 3, stride: 1, padding: 1), .winograd2x2),
@@ -105,12 +101,13 @@ final class ConvolutionSplitBackwardTests: XCTestCase {
                 let dy = rng.array(n * 5 * oh * ow).map(Float.init)
                 let kernel = ConvolutionKernel(shape: s, algorithm: algorithm)
                 var dx = [Float](repeating: 0, count: x.count), dw = [Float](repeating: 1, count: wt.count)
-                kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx, weightGradient: &dw)
+                kernel.backward(batch: n, height: h, width: w, input: x, weight: wt, outputGradient: dy, inputGradient: &dx, weightGradient: &dw,
+                                context: context)
                 var dx2 = [Float](repeating: 9, count: x.count), dw2 = [Float](repeating: 1, count: wt.count)
-                kernel.inputGradient(batch: n, height: h, width: w, weight: wt, outputGradient: dy, inputGradient: &dx2)
-                kernel.accumulateWeightGradient(batch: n, height: h, width: w, input: x, outputGradient: dy, weightGradient: &dw2)
-                XCTAssertLessThanOrEqual(compare(dx2, dx).relativeError, 1e-6, "\(algorithm)")
-                XCTAssertLessThanOrEqual(compare(dw2, dw).relativeError, 1e-6, "\(algorithm)")
+                kernel.inputGradient(batch: n, height: h, width: w, weight: wt, outputGradient: dy, inputGradient: &dx2, context: context)
+                kernel.accumulateWeightGradient(batch: n, height: h, width: w, input: x, outputGradient: dy, weightGradient: &dw2, context: context)
+                assertClose(dx2, dx, rel: 1e-6, "\(algorithm)")
+                assertClose(dw2, dw, rel: 1e-6, "\(algorithm)")
             }
         }
     }

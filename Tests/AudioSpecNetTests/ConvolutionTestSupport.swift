@@ -28,7 +28,7 @@ struct ConvolutionCase: CustomStringConvertible {
 
     /// Runs forward and backward; the weight gradient starts from a nonzero value to check that it
     /// accumulates, and dx from garbage to check that it is overwritten.
-    func run(_ algorithm: ConvolutionAlgorithm, seed: UInt64 = 1) -> Errors {
+    func run(_ algorithm: ConvolutionAlgorithm, seed: UInt64 = 1, context: ComputeContext = ComputeContext(threads: 2)) -> Errors {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         let C = shape.inChannels, K = shape.outChannels
         var rng = ConvolutionRandom(seed: seed)
@@ -49,8 +49,9 @@ struct ConvolutionCase: CustomStringConvertible {
         var y = [Float](repeating: .nan, count: dy.count)
         var dx = [Float](repeating: .nan, count: x.count)
         var dw = dw0.map(Float.init)
-        kernel.forward(batch: batch, height: height, width: width, input: xf, weight: wf, output: &y)
-        kernel.backward(batch: batch, height: height, width: width, input: xf, weight: wf, outputGradient: dyf, inputGradient: &dx, weightGradient: &dw)
+        kernel.forward(batch: batch, height: height, width: width, input: xf, weight: wf, output: &y, context: context)
+        kernel.backward(batch: batch, height: height, width: width, input: xf, weight: wf, outputGradient: dyf, inputGradient: &dx,
+                        weightGradient: &dw, context: context)
         let dwDelta = (0..<dw.count).map { Double(dw[$0]) - Double(Float(dw0[$0])) }
         return Errors(forward: compare(y, yRef), inputGradient: compare(dx, dxRef), weightGradient: compare(dwDelta, dwRef))
     }

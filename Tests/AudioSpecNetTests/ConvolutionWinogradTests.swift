@@ -52,31 +52,33 @@ final class ConvolutionWinogradTests: XCTestCase {
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 64, outChannels: 128, kernel: 1, stride: 2)).algorithm, .im2col)
         XCTAssertEqual(ConvolutionKernel(shape: .init(inChannels: 1, outChannels: 64, kernel: 7, stride: 2, padding: 3)).algorithm, .im2col)
         let k = ConvolutionKernel(shape: Self.conv3(64, 64))
+        var policy = ConvolutionPolicy()
         XCTAssertEqual(k.algorithm, .auto)
         // The network's maps at batch 32 (training) and batch 1 (inference): the forward F(2×2) by default ...
-        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd2x2)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
-        XCTAssertEqual(k.algorithm(batch: 1, height: 16, width: 27), .winograd2x2)
-        XCTAssertEqual(k.algorithm(batch: 1, height: 8, width: 14), .im2col)
-        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, pass: .trainingForward, policy: policy), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7, pass: .trainingForward, policy: policy), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 16, width: 27, pass: .trainingForward, policy: policy), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 8, width: 14, pass: .trainingForward, policy: policy), .im2col)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7, pass: .trainingForward, policy: policy), .im2col)
         // ... the backward F(4×4) by default where its GEMMs are not too thin ...
-        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, backward: true), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27, backward: true), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14, backward: true), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7, backward: true), .winograd2x2)
-        let saved = (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward)
-        defer { (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward) = saved }
-        ConvolutionKernel.autoAllowsWinograd4x4InBackward = false
-        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, backward: true), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, pass: .backward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27, pass: .backward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14, pass: .backward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7, pass: .backward, policy: policy), .winograd2x2)
+        // ... F(4×4) in evaluation at batch 1 on layer1's map ...
+        XCTAssertEqual(k.algorithm(batch: 1, height: 32, width: 54, pass: .evaluationForward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7, pass: .evaluationForward, policy: policy), .im2col)
+        policy.winograd4x4InBackward = false
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, pass: .backward, policy: policy), .winograd2x2)
         // ... and the forward F(4×4) too where allowed.
-        ConvolutionKernel.autoAllowsWinograd4x4 = true
-        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, backward: true), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7), .winograd2x2)
-        XCTAssertEqual(k.algorithm(batch: 1, height: 32, width: 54), .winograd4x4)
-        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7), .im2col)
+        policy.winograd4x4InTrainingForward = true
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, pass: .backward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 32, width: 54, pass: .trainingForward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 16, width: 27, pass: .trainingForward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 8, width: 14, pass: .trainingForward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 32, height: 4, width: 7, pass: .trainingForward, policy: policy), .winograd2x2)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 32, width: 54, pass: .trainingForward, policy: policy), .winograd4x4)
+        XCTAssertEqual(k.algorithm(batch: 1, height: 4, width: 7, pass: .trainingForward, policy: policy), .im2col)
         // .auto gives the same answers as the algorithm it picks, in all three passes.
         for c in [ConvolutionCase(shape: Self.conv3(8, 8), batch: 1, height: 4, width: 7),
                   ConvolutionCase(shape: Self.conv3(8, 8), batch: 2, height: 32, width: 54)] {
@@ -87,12 +89,11 @@ final class ConvolutionWinogradTests: XCTestCase {
 
     /// A large batch is processed in image groups (bounded scratch): same answer as small groups.
     func testManyImagesAcrossGroups() {
-        let saved = ConvolutionKernel.winogradTransformBudget
-        defer { ConvolutionKernel.winogradTransformBudget = saved }
-        ConvolutionKernel.winogradTransformBudget = 1  // groups of 512 tiles: 5 images (F2), 19 (F4)
+        var policy = ConvolutionPolicy()
+        policy.winogradTransformBudget = 1  // groups of 512 tiles: 5 images (F2), 19 (F4)
         let c = ConvolutionCase(shape: Self.conv3(16, 8), batch: 23, height: 16, width: 27)
         for algorithm in [ConvolutionAlgorithm.winograd2x2, .winograd4x4] {
-            let e = c.run(algorithm, seed: 5)
+            let e = c.run(algorithm, seed: 5, context: ComputeContext(threads: 2, convolution: policy))
             XCTAssertLessThanOrEqual(max(e.forward.relativeError, e.inputGradient.relativeError, e.weightGradient.relativeError), 1e-4, "\(algorithm)")
         }
     }

@@ -22,7 +22,7 @@ final class EvalCommandTests: XCTestCase {
         let frontEnd = try FrontEnd()
         let spectrograms = try S.clips.indices.map { try frontEnd.logMel(path: S.clip($0)) }
         let config = AudioCNNConfig(width: 4, blocks: [1, 1, 1, 1], numClasses: Self.classes.count)
-        let model = try AudioCNN(config: config, seed: 7)
+        let model = try AudioCNN(config: config, seed: 7, context: ComputeContext(threads: 2))
         let arena = model.arena
         let optimizer = AdamW(parameterCount: arena.parameterCount, weightDecay: 0)
         let mels = frontEnd.config.nMels, frames = frontEnd.config.clipFrames
@@ -42,7 +42,7 @@ final class EvalCommandTests: XCTestCase {
             let logits = model.forward(x, training: true)
             SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: gradient)
             model.backward(logitsGradient: gradient)
-            optimizer.update(parameters: arena.parameters, gradients: arena.gradients, lr: 3e-3)
+            optimizer.update(parameters: arena.parameters, gradients: arena.gradients, lr: 3e-3, parallel: model.context.parallel)
             step += 1
             if step >= 30 && step % 10 == 0 && evalCorrect() == 4 { break }
         }
@@ -147,6 +147,14 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertTrue((m["selection"] as? String ?? "").contains("fold 1 (the model's test fold)"))
         let both = try CLI.run(["eval", "--model", model, "--data", root, "--folds", "1,2", "--json"])
         XCTAssertEqual(S.jsonLines(both.stdout).first?["total"] as? Int, 4)
+        // A fold whose clips are not all on disk: an error, unless --allow-missing scores the ones that are.
+        try (csv + "gone-1.wav,2,0,dog,False,x,A\n").write(toFile: root + "/meta/esc50.csv", atomically: true, encoding: .utf8)
+        CLIContract.assertCouldNotRun(try CLI.run(["eval", "--model", model, "--data", root, "--folds", "2"]), contains: "--allow-missing")
+        let allowed = try CLI.run(["eval", "--model", model, "--data", root, "--folds", "2", "--allow-missing", "--json"])
+        XCTAssertEqual(allowed.status, 0, "\(allowed)")
+        XCTAssertEqual(S.jsonLines(allowed.stdout).first?["total"] as? Int, 1)
+        XCTAssertTrue(allowed.stderr.contains("gone-1.wav"), "\(allowed)")
+        try csv.write(toFile: root + "/meta/esc50.csv", atomically: true, encoding: .utf8)
         // A model that records no test fold needs --folds.
         let noFold = scratch + "/nofold.safetensors"
         try S.writeModel(config: AudioCNNConfig(width: 4, blocks: [1, 1, 1, 1], numClasses: 4), classes: Self.classes, to: noFold)
@@ -184,17 +192,18 @@ final class EvalCommandTests: XCTestCase {
             XCTAssertTrue(r.stderr.contains(text), "\(r)", file: file, line: line)
         }
         let data = try labelledFolder()
-        oneLine(try CLI.run(["eval", "--data", data]), contains: "--model")
+        CLIContract.assertCouldNotRun(try CLI.run(["eval", "--data", data]), contains: "--model", usage: true)
         oneLine(try CLI.run(["eval", "--model", scratch + "/none.safetensors", "--data", data, "--min-accuracy", "0.5"]), contains: "no such model file")
         let corrupt = scratch + "/corrupt.safetensors"
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: corrupt))
         oneLine(try CLI.run(["eval", "--model", corrupt, "--data", data]), contains: corrupt)
-        oneLine(try CLI.run(["eval", "--model", S.pytorchModel]), contains: "--data")
+        CLIContract.assertCouldNotRun(try CLI.run(["eval", "--model", S.pytorchModel]), contains: "--data", usage: true)
         oneLine(try CLI.run(["eval", "--model", S.pytorchModel, "--data", scratch + "/missing"]), contains: "no such file")
         let empty = scratch + "/empty"
         try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
         oneLine(try CLI.run(["eval", "--model", S.pytorchModel, "--data", empty]), contains: "no labelled audio")
-        oneLine(try CLI.run(["eval", "--model", S.pytorchModel, "--data", data, "--min-accuracy", "80"]), contains: "--min-accuracy")
-        oneLine(try CLI.run(["eval", "--model", S.pytorchModel, "--data", data, "--folds", "x"]), contains: "--folds")
+        CLIContract.assertCouldNotRun(try CLI.run(["eval", "--model", S.pytorchModel, "--data", data, "--min-accuracy", "80"]),
+                                      contains: "--min-accuracy", usage: true)
+        CLIContract.assertCouldNotRun(try CLI.run(["eval", "--model", S.pytorchModel, "--data", data, "--folds", "x"]), contains: "--folds", usage: true)
     }
 }

@@ -178,7 +178,7 @@ final class InferCommandTests: XCTestCase {
             XCTAssertEqual(r.stderrLines.count, 1, "\(r)", file: file, line: line)
             XCTAssertTrue(r.stderr.contains(text), "\(r)", file: file, line: line)
         }
-        oneLine(try CLI.run(["infer", S.clip(0)]), status: 2, contains: "--model")
+        CLIContract.assertCouldNotRun(try CLI.run(["infer", S.clip(0)]), contains: "--model", usage: true)
         oneLine(try CLI.run(["infer", "--model", scratch + "/missing.safetensors", S.clip(0)]), status: 2, contains: "no such model file")
         // Another architecture than the metadata says: every mismatch named, on one line.
         let model = try AudioCNN(config: AudioCNNConfig(width: 4, blocks: [1, 1, 1, 1]), seed: 1)
@@ -219,7 +219,7 @@ final class InferCommandTests: XCTestCase {
         XCTAssertEqual(table.status, 1)
         XCTAssertTrue(table.stdout.contains("error: "), table.stdout)
         // Bad options.
-        oneLine(try CLI.run(["infer", "--model", S.pytorchModel, "--window", "0", S.clip(0)]), status: 2, contains: "--window")
-        oneLine(try CLI.run(["infer", "--model", S.pytorchModel, "--top", "0", S.clip(0)]), status: 2, contains: "--top")
+        CLIContract.assertCouldNotRun(try CLI.run(["infer", "--model", S.pytorchModel, "--window", "0", S.clip(0)]), contains: "--window", usage: true)
+        CLIContract.assertCouldNotRun(try CLI.run(["infer", "--model", S.pytorchModel, "--top", "0", S.clip(0)]), contains: "--top", usage: true)
     }
 }

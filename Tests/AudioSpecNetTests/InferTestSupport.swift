@@ -52,23 +52,8 @@ enum InferTestSupport {
     }
 
     /// Runs the CLI with `stdin` as its standard input.
-    static func run(_ arguments: [String], stdin: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let scratch = Fixtures.scratchDirectory("stdin")
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let inPath = scratch + "/stdin", outPath = scratch + "/stdout", errPath = scratch + "/stderr"
-        try stdin.write(toFile: inPath, atomically: true, encoding: .utf8)
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLI.binaryPath)
-        process.arguments = arguments
-        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: inPath))
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+    static func run(_ arguments: [String], stdin: String) throws -> CLI.Result {
+        try CLI.run(arguments, stdin: Data(stdin.utf8))
     }
 
     /// The JSON objects of JSON-lines output.

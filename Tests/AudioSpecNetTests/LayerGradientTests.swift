@@ -4,7 +4,8 @@ import _TestSupport
 
 /// Finite-difference checks of every layer's input and parameter gradients on small odd shapes.
 final class LayerGradientTests: XCTestCase {
-    override func setUp() { Parallel.threads = 2 }
+    /// Two threads, whatever the machine.
+    let context = ComputeContext(threads: 2)
 
     private func arena(_ spec: [(String, [Int], ParameterArena.Kind)], seed: UInt64) -> ParameterArena {
         let a = ParameterArena(spec: spec.map { (name: $0.0, shape: $0.1, kind: $0.2) })
@@ -19,12 +20,12 @@ final class LayerGradientTests: XCTestCase {
             let conv = Conv2d(arena: a, name: "c", inChannels: 3, outChannels: 4, kernel: k, stride: stride, padding: pad)
             let x = randomTensor([2, 3, 7, 9], seed: 2)
             let y = Tensor(shape: [0]), dx = Tensor(shape: [0])
-            conv.forward(x, into: y)
+            conv.forward(x, into: y, context: context)
             let r = randomValues(y.count, seed: 3)
             let dy = Tensor(shape: y.shape, values: r)
             a.zeroGradients()
-            conv.backward(input: x, outputGradient: dy, inputGradient: dx)
-            let loss = { conv.forward(x, into: y); return GradientCheck.projection(y, r) }
+            conv.backward(input: x, outputGradient: dy, inputGradient: dx, context: context)
+            let loss = { conv.forward(x, into: y, context: self.context); return GradientCheck.projection(y, r) }
             let ew = GradientCheck.relativeError(values: a.parameters, count: a.parameterCount,
                                                  analytic: Array(UnsafeBufferPointer(start: a.gradients, count: a.parameterCount)),
                                                  indices: GradientCheck.sampleIndices(count: a.parameterCount, samples: 60), loss: loss)
@@ -54,14 +55,14 @@ final class LayerGradientTests: XCTestCase {
                 work.reshape(x.shape)
                 work.data.update(from: x.data, count: x.count)
                 a.buffers.update(from: savedBuffers, count: savedBuffers.count)  // running stats move each forward
-                bn.forward(work, output: y, training: training, relu: relu)
+                bn.forward(work, output: y, training: training, relu: relu, context: context)
                 return y
             }
             _ = run()
             let r = randomValues(y.count, seed: 6)
             let dy = Tensor(shape: y.shape, values: r)
             a.zeroGradients()
-            bn.backward(outputGradient: dy, output: y, normalized: work, relu: relu, inputGradient: dx)
+            bn.backward(outputGradient: dy, output: y, normalized: work, relu: relu, inputGradient: dx, context: context)
             let grads = Array(UnsafeBufferPointer(start: a.gradients, count: a.parameterCount))
             let loss = { GradientCheck.projection(run(), r) }
             let ex = GradientCheck.relativeError(values: x.data, count: x.count, analytic: dx.array, h: 1e-3, loss: loss)
@@ -76,7 +77,7 @@ final class LayerGradientTests: XCTestCase {
         let a = batchNormArena(2)
         let bn = BatchNorm2d(arena: a, name: "bn", channels: 2)
         let x = Tensor(shape: [2, 2, 1, 2], values: [1, 2, 10, 20, 3, 4, 30, 40])
-        bn.forward(x, output: Tensor(shape: [0]), training: true, relu: false)
+        bn.forward(x, output: Tensor(shape: [0]), training: true, relu: false, context: context)
         // channel 0 values 1,2,3,4: mean 2.5, unbiased var 5/3; running = 0.9·old + 0.1·batch.
         XCTAssertEqual(a.buffers[0], 0.9 * 0 + 0.1 * 2.5, accuracy: 1e-6)
         XCTAssertEqual(a.buffers[2], 0.9 * 1 + 0.1 * (5.0 / 3), accuracy: 1e-6)
@@ -87,12 +88,12 @@ final class LayerGradientTests: XCTestCase {
         let pool = MaxPool2d()
         let x = randomTensor([2, 3, 7, 9], seed: 8)
         let y = Tensor(shape: [0]), dx = Tensor(shape: [0])
-        pool.forward(x, into: y)
+        pool.forward(x, into: y, context: context)
         XCTAssertEqual(y.shape, [2, 3, 4, 5])
         let r = randomValues(y.count, seed: 9)
-        pool.backward(outputGradient: Tensor(shape: y.shape, values: r), inputShape: x.shape, inputGradient: dx)
+        pool.backward(outputGradient: Tensor(shape: y.shape, values: r), inputShape: x.shape, inputGradient: dx, context: context)
         let e = GradientCheck.relativeError(values: x.data, count: x.count, analytic: dx.array, h: 1e-3) {
-            pool.forward(x, into: y); return GradientCheck.projection(y, r)
+            pool.forward(x, into: y, context: self.context); return GradientCheck.projection(y, r)
         }
         XCTAssertLessThan(e, 1e-3)
 

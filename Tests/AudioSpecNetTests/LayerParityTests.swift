@@ -7,12 +7,12 @@ import _TestSupport
 final class LayerParityTests: XCTestCase {
     let tolerance = 1e-4
 
-    override func setUp() { Parallel.threads = 2 }
+    /// Two threads, whatever the machine.
+    let context = ComputeContext(threads: 2)
 
     private func check(_ name: String, _ actual: [Float], _ expected: [Double], file: StaticString = #filePath, line: UInt = #line) {
-        let c = compare(actual, expected)
+        let c = assertClose(actual, expected, rel: tolerance, name, file: file, line: line)
         print("parity \(name): \(c)")
-        XCTAssertLessThanOrEqual(c.relativeError, tolerance, "\(name): \(c)", file: file, line: line)
     }
 
     private func tensor(_ f: SafetensorsFile, _ name: String) throws -> Tensor {
@@ -49,9 +49,9 @@ final class LayerParityTests: XCTestCase {
             let conv = Conv2d(arena: a, name: "c", inChannels: w[1], outChannels: w[0], kernel: w[2],
                               stride: (config["stride"] as! [Int])[0], padding: (config["padding"] as! [Int])[0])
             let x = try tensor(f, "x"), y = Tensor(shape: [0]), dx = Tensor(shape: [0])
-            conv.forward(x, into: y)
+            conv.forward(x, into: y, context: context)
             check("\(name) y", y.array, try f.doubles("y"))
-            conv.backward(input: x, outputGradient: try tensor(f, "dy"), inputGradient: dx)
+            conv.backward(input: x, outputGradient: try tensor(f, "dy"), inputGradient: dx, context: context)
             check("\(name) dx", dx.array, try f.doubles("dx"))
             check("\(name) dW", gradient(a, "c.weight"), try f.doubles("grad.weight"))
         }
@@ -64,9 +64,9 @@ final class LayerParityTests: XCTestCase {
             let a = try arena(f, prefix: "bn", ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"])
             let bn = BatchNorm2d(arena: a, name: "bn", channels: c)
             let x = try tensor(f, "x"), y = Tensor(shape: [0]), dx = Tensor(shape: [0])
-            bn.forward(x, output: y, training: training, relu: false)
+            bn.forward(x, output: y, training: training, relu: false, context: context)
             check("\(name) y", y.array, try f.doubles("y"))
-            bn.backward(outputGradient: try tensor(f, "dy"), output: y, normalized: x, relu: false, inputGradient: dx)
+            bn.backward(outputGradient: try tensor(f, "dy"), output: y, normalized: x, relu: false, inputGradient: dx, context: context)
             check("\(name) dx", dx.array, try f.doubles("dx"))
             check("\(name) dγ", gradient(a, "bn.weight"), try f.doubles("grad.weight"))
             check("\(name) dβ", gradient(a, "bn.bias"), try f.doubles("grad.bias"))
@@ -81,18 +81,18 @@ final class LayerParityTests: XCTestCase {
         do {
             let f = try Fixtures.safetensors("layers/relu.safetensors")
             let x = try tensor(f, "x"), y = Tensor(shape: [0]), dx = Tensor(shape: [0])
-            ReLU.forward(x, into: y)
+            ReLU.forward(x, into: y, context: context)
             check("relu y", y.array, try f.doubles("y"))
-            ReLU.backward(outputGradient: try tensor(f, "dy"), output: y, inputGradient: dx)
+            ReLU.backward(outputGradient: try tensor(f, "dy"), output: y, inputGradient: dx, context: context)
             check("relu dx", dx.array, try f.doubles("dx"))
         }
         for name in ["maxpool2d_odd", "maxpool2d_even"] {
             let f = try Fixtures.safetensors("layers/\(name).safetensors")
             let pool = MaxPool2d(kernel: 3, stride: 2, padding: 1)
             let x = try tensor(f, "x"), y = Tensor(shape: [0]), dx = Tensor(shape: [0])
-            pool.forward(x, into: y)
+            pool.forward(x, into: y, context: context)
             check("\(name) y", y.array, try f.doubles("y"))
-            pool.backward(outputGradient: try tensor(f, "dy"), inputShape: x.shape, inputGradient: dx)
+            pool.backward(outputGradient: try tensor(f, "dy"), inputShape: x.shape, inputGradient: dx, context: context)
             check("\(name) dx", dx.array, try f.doubles("dx"))
         }
         do {
@@ -148,10 +148,10 @@ final class LayerParityTests: XCTestCase {
             let w = try f.shape("conv1.weight")
             let block = ResidualBlock(arena: a, name: "b", inChannels: w[1], outChannels: w[0], stride: stride)
             let x = try tensor(f, "x"), dx = Tensor(shape: [0])
-            let y = block.forward(x, training: true)
+            let y = block.forward(x, training: true, context: context)
             check("\(name) y", y.array, try f.doubles("y"))
             a.zeroGradients()
-            block.backward(input: x, outputGradient: try tensor(f, "dy"), inputGradient: dx, scratch: BackwardScratch())
+            block.backward(input: x, outputGradient: try tensor(f, "dy"), inputGradient: dx, scratch: BackwardScratch(), context: context)
             check("\(name) dx", dx.array, try f.doubles("dx"))
             for n in names where f.entries["grad.\(n)"] != nil {
                 check("\(name) d\(n)", gradient(a, "b.\(n)"), try f.doubles("grad.\(n)"))

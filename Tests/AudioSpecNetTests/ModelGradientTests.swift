@@ -3,7 +3,8 @@ import AudioSpecNet
 import _TestSupport
 
 final class ModelGradientTests: XCTestCase {
-    override func setUp() { Parallel.threads = 2 }
+    /// Two threads, whatever the machine.
+    let context = ComputeContext(threads: 2)
 
     func testRecipeHasExactlyTheReferenceParameterCount() throws {
         XCTAssertEqual(AudioCNNConfig.recipe.parameterCount, 21_304_050)
@@ -27,7 +28,7 @@ final class ModelGradientTests: XCTestCase {
     /// conv1's weights against central differences of the smoothed, mixed loss.
     func testTinyModelGradientsMatchFiniteDifferences() throws {
         let config = AudioCNNConfig(width: 4, blocks: [1, 2], numClasses: 5)
-        let model = try AudioCNN(config: config, seed: 1)
+        let model = try AudioCNN(config: config, seed: 1, context: context)
         model.dropout.probability = 0
         let x = randomTensor([3, 1, 16, 20], seed: 2, scale: 3)
         let targets = SoftmaxCrossEntropy.targets(labels: [0, 2, 4], classes: 5, smoothing: 0.1, mix: ([1, 1, 0], 0.7))

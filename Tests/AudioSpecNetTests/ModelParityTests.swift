@@ -9,27 +9,17 @@ import _TestSupport
 final class ModelParityTests: XCTestCase {
     let tolerance = 1e-4
 
-    private var savedAutoF4 = (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward)
-    override func setUp() {
-        Parallel.threads = 2
-        savedAutoF4 = (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward)
-        // AUDIOSPECNET_AUTO_F4=0/1, AUDIOSPECNET_AUTO_F4_BACKWARD=0/1: run the model with .auto barred from /
-        // allowed F(4×4) in the forward / backward passes, whatever the defaults.
-        let env = ProcessInfo.processInfo.environment
-        if let f4 = env["AUDIOSPECNET_AUTO_F4"] { ConvolutionKernel.autoAllowsWinograd4x4 = f4 == "1" }
-        if let f4 = env["AUDIOSPECNET_AUTO_F4_BACKWARD"] { ConvolutionKernel.autoAllowsWinograd4x4InBackward = f4 == "1" }
-    }
-    override func tearDown() { (ConvolutionKernel.autoAllowsWinograd4x4, ConvolutionKernel.autoAllowsWinograd4x4InBackward) = savedAutoF4 }
+    /// Two threads and the default convolution policy, whatever the machine; the figures in the README.
+    let context = ComputeContext(threads: 2)
 
     private func check(_ name: String, _ actual: [Float], _ expected: [Double], file: StaticString = #filePath, line: UInt = #line) -> Double {
-        let c = compare(actual, expected)
-        if ProcessInfo.processInfo.environment["PARITY_VERBOSE"] != nil { print("  \(name): \(c)") }
-        XCTAssertLessThanOrEqual(c.relativeError, tolerance, "\(name): \(c)", file: file, line: line)
+        let c = assertClose(actual, expected, rel: tolerance, name, file: file, line: line)
         return c.relativeError
     }
 
     private func run(fixture: String, model: AudioCNN, fixtureFile f: SafetensorsFile, weightsFile: String) throws {
         let arena = model.arena
+        model.context = context
         model.dropout.probability = 0  // the fixture disables dropout: its mask is random
         let input = Tensor(shape: try f.shape("input"), values: try f.floats("input"))
         let labels = try f.doubles("targets").map { Int($0) }
@@ -153,12 +143,12 @@ final class ModelParityTests: XCTestCase {
     /// A model file made by Scripts/convert_checkpoint.py from a PyTorch state_dict.
     func testConvertedPyTorchModelFileGivesPyTorchsLogits() throws {
         let (model, metadata, _) = try ModelFile.load(path: Fixtures.path("model/pytorch_model_w8.safetensors"))
+        model.context = context
         XCTAssertEqual(metadata.classes.first, "dog")
         let check = try Fixtures.safetensors("model/pytorch_model_w8.check.safetensors")
         let logits = model.forward(Tensor(shape: try check.shape("input"), values: try check.floats("input")), training: false)
-        let c = compare(logits.array, try check.doubles("eval.logits"))
+        let c = assertClose(logits.array, try check.doubles("eval.logits"), rel: tolerance)
         print("parity pytorch_model_w8 eval logits: \(c)")
-        XCTAssertLessThanOrEqual(c.relativeError, tolerance)
     }
 
     func testMismatchedFilesAreRefusedNamingEveryProblem() throws {

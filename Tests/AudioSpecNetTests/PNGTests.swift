@@ -50,4 +50,34 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(spectrogram.width, 648)
         XCTAssertEqual(spectrogram.height, 384)
     }
+
+    /// The learning curves: a loss falling by three decades spreads over the panel (log axis: the last
+    /// epochs are not squashed onto the floor), and the best epoch is marked, visibly, on both panels.
+    func testLearningCurvesLogLossAxisAndBestMarker() {
+        var history: [EpochMetrics] = []
+        for e in 1...20 {
+            let epoch = Double(e)
+            let trainLoss: Double = 3 * pow(10, -epoch / 7), valLoss: Double = 3 * pow(10, -epoch / 8)
+            history.append(EpochMetrics(epoch: e, trainLoss: trainLoss, trainAccuracy: epoch / 20, valLoss: valLoss,
+                                        valAccuracy: epoch / 25, lr: 1e-3, seconds: 1, samplesPerSecond: 1, best: e <= 15))
+        }
+        let image = LineChart.learningCurves(history)
+        let green = RGB(44, 160, 44), blue = LineChart.trainColor
+        var markerColumns = Set<Int>(), blueRows = Set<Int>()
+        for x in 0..<image.width {
+            for y in 0..<image.height {
+                if image[x, y] == green { markerColumns.insert(x) }
+                if x < image.width / 2 && image[x, y] == blue { blueRows.insert(y) }
+            }
+        }
+        XCTAssertGreaterThanOrEqual(markerColumns.count, 6, "a thick marker on each panel")
+        XCTAssertGreaterThan(blueRows.count, 250, "\(blueRows.count) rows")
+        // Epoch 10's train loss (0.11, against 2.1 at epoch 1) sits near the middle of the loss panel on a log
+        // axis; a linear one would put it at 5 % of the height. The panel spans rows 44–399, epoch 10 is at
+        // column 60 + 419·9/19.
+        let column = 60 + 419 * 9 / 19
+        let rows = (44..<400).filter { image[column, $0] == blue }
+        XCTAssertFalse(rows.isEmpty)
+        XCTAssertLessThan(rows.min() ?? 400, 399 - 356 / 4, "epoch 10 at row \(rows.min() ?? -1)")
+    }
 }

@@ -2,33 +2,19 @@ import XCTest
 import AudioSpecNet
 import _TestSupport
 
-/// Real `audiospecnet train` processes on the eight committed clips: killed with SIGKILL mid-epoch and
-/// resumed, and interrupted with SIGINT (exit 130, a line saying how to resume). Skipped when the
-/// executable has not been built beside the test bundle.
+/// Real `audiospecnet train` processes on the eight committed clips: killed with SIGKILL after the first
+/// epoch and resumed, and interrupted with SIGINT (exit 130, a line saying how to resume). Skipped when
+/// the executable has not been built.
 final class TrainProcessTests: XCTestCase {
-    private var executable: String {
-        get throws {
-            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            for candidate in [dir, dir.deletingLastPathComponent()] {
-                let path = candidate.appendingPathComponent("audiospecnet").path
-                if FileManager.default.isExecutableFile(atPath: path) { return path }
-            }
-            throw XCTSkip("audiospecnet executable not found beside \(dir.path); run `swift build -c release` first")
+    private func start(_ args: [String]) throws -> CLI.Running {
+        guard FileManager.default.isExecutableFile(atPath: CLI.binaryPath) else {
+            throw XCTSkip("audiospecnet executable not found at \(CLI.binaryPath); run `swift build -c release` first")
         }
+        return try CLI.start(["train"] + args)
     }
 
-    private func start(_ args: [String]) throws -> (Process, Pipe) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try executable)
-        p.arguments = ["train"] + args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        return (p, err)
-    }
-
-    private func wait(for path: String, process: Process, timeout: Double = 60) -> Bool {
+    /// Waits until `path` exists (true) or the process has ended without it.
+    private func wait(for path: String, process: CLI.Running, timeout: Double = 60) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if FileManager.default.fileExists(atPath: path) { return true }
@@ -53,13 +39,13 @@ final class TrainProcessTests: XCTestCase {
     func testKillNineMidEpochThenResumeMatchesAnUninterruptedRun() throws {
         let layout = try TrainClips.makeLayout(label: "kill")
         let out = Fixtures.scratchDirectory("kill-run")
-        let (p, _) = try start(arguments(layout, out))
+        let p = try start(arguments(layout, out))
+        // Killed as soon as the first epoch's files exist: whatever instant that is (between two steps,
+        // inside a step, during a checkpoint write), the resume must give the uninterrupted run.
         XCTAssertTrue(wait(for: out + "/metrics.csv", process: p), "the first epoch never finished")
-        usleep(30_000)  // into epoch 2 (6 steps of 10–100 ms each, depending on the machine)
-        XCTAssertTrue(p.isRunning, "the run finished before it could be killed; make it longer")
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationReason, .uncaughtSignal)
+        p.signal(SIGKILL)
+        let killed = p.wait()
+        XCTAssertTrue(killed.signalled, "\(killed)")
         // whatever instant the kill hit, last.safetensors is a complete checkpoint
         let saved = try Checkpoint.read(path: out + "/last.safetensors")
         XCTAssertGreaterThanOrEqual(saved.state.epoch, 1)
@@ -67,18 +53,15 @@ final class TrainProcessTests: XCTestCase {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.contains(".tmp-") }
         print("killed after epoch \(saved.state.epoch) (+\(saved.state.stepInEpoch) steps); temporary files left: \(leftovers)")
 
-        let (r, rErr) = try start(arguments(layout, out) + ["--resume"])
-        r.waitUntilExit()
-        let rText = String(decoding: rErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(r.terminationStatus, 0, rText)
-        XCTAssertTrue(rText.contains("resuming"), rText)
-        XCTAssertFalse(rText.contains("\u{1B}"), "no control characters without a terminal")
+        let r = try start(arguments(layout, out) + ["--resume"]).wait()
+        XCTAssertEqual(r.status, 0, "\(r)")
+        XCTAssertTrue(r.stdout.contains("resuming"), "the run's record goes to stdout: \(r)")
+        XCTAssertFalse(r.stderr.contains("\u{1B}") || r.stdout.contains("\u{1B}"), "no control characters without a terminal")
         XCTAssertNotNil(FileManager.default.contents(atPath: out + "/summary.json"))
 
         let straight = Fixtures.scratchDirectory("kill-straight")
-        let (s, _) = try start(arguments(layout, straight))
-        s.waitUntilExit()
-        XCTAssertEqual(s.terminationStatus, 0)
+        let s = try start(arguments(layout, straight)).wait()
+        XCTAssertEqual(s.status, 0, "\(s)")
         XCTAssertEqual(try tensors(out + "/last.safetensors"), try tensors(straight + "/last.safetensors"), "resumed ≠ uninterrupted")
         func curves(_ dir: String) throws -> [String] {
             try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n")
@@ -90,18 +73,16 @@ final class TrainProcessTests: XCTestCase {
     func testSIGINTSavesAtAStepBoundaryAndExits130() throws {
         let layout = try TrainClips.makeLayout(label: "sigint")
         let out = Fixtures.scratchDirectory("sigint-run")
-        let (p, err) = try start(arguments(layout, out))
+        let p = try start(arguments(layout, out))
         XCTAssertTrue(wait(for: out + "/config.json", process: p))
-        kill(p.processIdentifier, SIGINT)  // handlers are installed before config.json is written
-        p.waitUntilExit()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertEqual(p.terminationReason, .exit, text)
-        XCTAssertEqual(p.terminationStatus, 130, text)
-        XCTAssertTrue(text.contains("Resume with:") && text.contains("--resume"), text)
-        print("SIGINT: " + (text.split(separator: "\n").last.map(String.init) ?? ""))
+        p.signal(SIGINT)  // handlers are installed before config.json is written
+        let r = p.wait()
+        XCTAssertFalse(r.signalled, "\(r)")
+        XCTAssertEqual(r.status, 130, "\(r)")
+        XCTAssertTrue(r.stderrLines.contains { $0.hasPrefix("Error: interrupted") && $0.contains("Resume with:") && $0.contains("--resume") }, "\(r)")
+        print("SIGINT: " + (r.stderrLines.last ?? ""))
         XCTAssertNoThrow(try Checkpoint.read(path: out + "/last.safetensors"))
-        let (r, rErr) = try start(arguments(layout, out) + ["--resume"])
-        r.waitUntilExit()
-        XCTAssertEqual(r.terminationStatus, 0, String(decoding: rErr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        let resumed = try start(arguments(layout, out) + ["--resume"]).wait()
+        XCTAssertEqual(resumed.status, 0, "\(resumed)")
     }
 }

@@ -61,12 +61,23 @@ public struct ESC50Dataset: Sendable {
             if filesOnDisk.contains(clip.filename) { present.append(clip) } else { missing.append(clip.filename) }
         }
         if !missing.isEmpty && !allowMissing {
-            throw AudioSpecNetError.file(path: audioDirectory, reason: "\(missing.count) clip\(missing.count == 1 ? "" : "s") of fold\(folds.count == 1 ? "" : "s") \(folds.sorted().map(String.init).joined(separator: ",")) listed in the metadata \(missing.count == 1 ? "is" : "are") missing (\(ESC50Dataset.firstFew(missing))); pass --allow-missing to train without them")
+            throw MissingClips(directory: audioDirectory, folds: folds.sorted(), names: missing)
         }
         return (present, missing)
     }
 
     static func firstFew(_ names: [String], _ n: Int = 3) -> String {
         names.count <= n ? names.joined(separator: ", ") : names.prefix(n).joined(separator: ", ") + ", …"
+    }
+}
+
+/// Clips the metadata lists for folds in use that the audio directory lacks (`select` without
+/// `allowMissing`). One line: the directory, how many, the first names; the caller says how to proceed.
+public struct MissingClips: Error, CustomStringConvertible, Sendable {
+    public let directory: String
+    public let folds: [Int]
+    public let names: [String]
+    public var description: String {
+        "\(directory): \(names.count) clip\(names.count == 1 ? "" : "s") of fold\(folds.count == 1 ? "" : "s") \(folds.map(String.init).joined(separator: ",")) listed in the metadata \(names.count == 1 ? "is" : "are") missing (\(ESC50Dataset.firstFew(names)))"
     }
 }

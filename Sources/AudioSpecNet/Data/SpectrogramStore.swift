@@ -48,10 +48,12 @@ public final class SpectrogramStore: @unchecked Sendable {
         return base + "/audiospecnet/spectrograms"
     }
 
-    /// Decodes and transforms every file (in parallel over `Parallel.threads` workers), reading from and
-    /// writing to `cacheDirectory` when given. `progress(done, total)` is called from worker threads,
-    /// serialised. The first failing file's error is thrown.
-    public static func build(paths: [String], frontEnd: FrontEnd, cacheDirectory: String?,
+    /// Decodes and transforms every file (in parallel over `threads` workers), reading from and writing to
+    /// `cacheDirectory` when given. `progress(done, total)` is called from worker threads, serialised. The
+    /// first failing file's error is thrown; `CancellationError` once `isCancelled` (asked before each file)
+    /// returns true.
+    public static func build(paths: [String], frontEnd: FrontEnd, threads: Int, cacheDirectory: String?,
+                             isCancelled: @escaping @Sendable () -> Bool = { false },
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> SpectrogramStore {
         let start = DispatchTime.now().uptimeNanoseconds
         let config = frontEnd.config
@@ -62,14 +64,14 @@ public final class SpectrogramStore: @unchecked Sendable {
         let lock = NSLock()
         var done = 0, computed = 0, cached = 0
         var failure: Error? = nil
-        let workers = max(1, min(Parallel.threads, paths.count))
+        let workers = max(1, min(threads, paths.count))
         let perClip = store.valuesPerClip
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var i = w
             while i < paths.count {
                 defer { i += workers }
                 lock.lock()
-                if failure == nil && StopSignal.requested { failure = TrainingStop.cancelled }
+                if failure == nil && isCancelled() { failure = CancellationError() }
                 let failed = failure != nil
                 lock.unlock()
                 if failed { return }

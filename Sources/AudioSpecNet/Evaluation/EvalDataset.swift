@@ -18,9 +18,27 @@ public enum EvalDataset {
         /// One line saying what was selected ("ESC-50 fold 5 of DIR: 400 clips").
         public let summary: String
         public let folds: [Int]?
+        /// What was left out (clips the metadata lists but the disk lacks, when allowed).
+        public var notes: [String] = []
     }
 
-    public static func load(data: String, folds: [Int]?, metadata: ModelMetadata) throws -> Selection {
+    /// Why an ESC-50 selection cannot be made; the caller says how to fix it in its own terms.
+    public enum Problem: Error, CustomStringConvertible {
+        /// No folds asked for and the model file records no test fold.
+        case noRecordedTestFold
+        /// Clips of the folds are not on disk (one line: how many, the first names).
+        case missingClips(String)
+        public var description: String {
+            switch self {
+            case .noRecordedTestFold: return "the model records no test fold: choose the ESC-50 folds to evaluate"
+            case .missingClips(let message): return message
+            }
+        }
+    }
+
+    /// The labelled clips of `data`. An ESC-50 fold whose clips are not all on disk is an error
+    /// (`Problem.missingClips`) unless `allowMissing`, which scores the ones that are (and notes the rest).
+    public static func load(data: String, folds: [Int]?, metadata: ModelMetadata, allowMissing: Bool = false) throws -> Selection {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else {
             throw AudioSpecNetError.file(path: data, reason: "no such file or directory")
@@ -28,7 +46,7 @@ public enum EvalDataset {
         if !isDirectory.boolValue { return try csv(data) }
         let meta = (data as NSString).appendingPathComponent("meta/esc50.csv")
         if FileManager.default.fileExists(atPath: meta) {
-            return try esc50(root: data, csv: meta, folds: folds ?? recordedTestFolds(metadata), explicit: folds != nil)
+            return try esc50(root: data, csv: meta, folds: folds ?? recordedTestFolds(metadata), explicit: folds != nil, allowMissing: allowMissing)
         }
         return try classFolders(data)
     }
@@ -60,27 +78,36 @@ public enum EvalDataset {
         return Array(Set(folds)).sorted()
     }
 
-    static func esc50(root: String, csv: String, folds: [Int]?, explicit: Bool) throws -> Selection {
-        guard let folds else {
-            throw AudioSpecNetError.invalidArgument("the model records no test fold: pass --folds (e.g. --folds 5) to choose the ESC-50 folds to evaluate")
-        }
+    static func esc50(root: String, csv: String, folds: [Int]?, explicit: Bool, allowMissing: Bool) throws -> Selection {
+        guard let folds else { throw Problem.noRecordedTestFold }
         let metadata = try ESC50Metadata(path: csv)
         let wanted = Set(folds)
         let audio = (root as NSString).appendingPathComponent("audio")
         let fm = FileManager.default
-        let clips: [LabelledClip] = metadata.clips.filter { wanted.contains($0.fold) }.map { clip in
+        var clips: [LabelledClip] = [], missing: [String] = []
+        let listed = metadata.clips.filter { wanted.contains($0.fold) }
+        for clip in listed {
             var path = (audio as NSString).appendingPathComponent(clip.filename)
             if !fm.fileExists(atPath: path) {  // the same clip stored in another format (e.g. FLAC)
                 let stem = (path as NSString).deletingPathExtension
-                if let other = ["flac", "ogg", "wav"].map({ stem + "." + $0 }).first(where: { fm.fileExists(atPath: $0) }) { path = other }
+                guard let other = ["flac", "ogg", "wav"].map({ stem + "." + $0 }).first(where: { fm.fileExists(atPath: $0) }) else {
+                    missing.append(clip.filename)
+                    continue
+                }
+                path = other
             }
-            return LabelledClip(path: path, label: clip.category)
-        }
-        guard !clips.isEmpty else {
-            throw AudioSpecNetError.invalidArgument("\(csv): no clips in fold\(folds.count > 1 ? "s" : "") \(folds.map(String.init).joined(separator: ","))")
+            clips.append(LabelledClip(path: path, label: clip.category))
         }
         let foldText = "fold\(folds.count > 1 ? "s" : "") \(folds.map(String.init).joined(separator: ","))"
-        return Selection(clips: clips, summary: "ESC-50 \(foldText)\(explicit ? "" : " (the model's test fold)") of \(root): \(clips.count) clips", folds: folds)
+        guard !listed.isEmpty else {
+            throw AudioSpecNetError.invalidArgument("\(csv): no clips in \(foldText)")
+        }
+        let missingText = "\(missing.count) of the \(listed.count) clips of \(foldText) are not in \(audio) (\(ESC50Dataset.firstFew(missing)))"
+        if !missing.isEmpty && (!allowMissing || clips.isEmpty) { throw Problem.missingClips(missingText) }
+        var selection = Selection(clips: clips, summary: "ESC-50 \(foldText)\(explicit ? "" : " (the model's test fold)") of \(root): \(clips.count) clips",
+                                  folds: folds)
+        if !missing.isEmpty { selection.notes.append("scoring the clips on disk: " + missingText) }
+        return selection
     }
 
     /// `DIR/<class>/…/*.wav`: the label is the name of the first-level folder.

@@ -55,12 +55,12 @@ public struct EvalMetrics: Sendable {
             guard let actual = index[clip.label] else { unknown.append((clip.path, clip.label)); continue }
             let p = result.probabilities
             guard p.count == c else { failed.append((clip.path, "no probabilities")); continue }
-            let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
+            let order = topIndices(p, k: 5)
             let predicted = order[0]
             confusion[actual][predicted] += 1
             scored += 1
             if predicted == actual { correct += 1 }
-            if order.prefix(5).contains(actual) { top5 += 1 }
+            if order.contains(actual) { top5 += 1 }
         }
         self.total = clips.count
         self.scored = scored

@@ -1,6 +1,5 @@
 /// The whole front end: decode → mono → resample to config.sampleRate → fit to the clip → log-mel.
-/// Shares one `LogMelSpectrogram`; safe to use from several threads (then set `BLASThreads.set(1)`, so that
-/// the mel sgemm of each thread does not start its own BLAS pool on the same cores).
+/// Shares one `LogMelSpectrogram`; safe to use from several threads (each mel sgemm is single-threaded).
 public struct FrontEnd: Sendable {
     public let config: FrontEndConfig
     public let spectrogram: LogMelSpectrogram

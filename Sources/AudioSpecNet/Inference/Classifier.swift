@@ -5,6 +5,11 @@ public struct Prediction: Equatable, Sendable {
     public let index: Int
     public let label: String
     public let confidence: Float
+
+    /// The `k` most likely classes of a probability row (`topIndices`' order).
+    public static func top(_ probabilities: [Float], classes: [String], k: Int) -> [Prediction] {
+        topIndices(probabilities, k: k).map { Prediction(index: $0, label: classes[$0], confidence: probabilities[$0]) }
+    }
 }
 
 /// A loaded model ready to classify: the network in evaluation mode, its class names and the front end it
@@ -26,7 +31,8 @@ public final class Classifier {
     public var config: FrontEndConfig { frontEnd.config }
 
     /// Loads `modelPath`; throws a one-line `AudioSpecNetError` for a missing, corrupt or mismatched file.
-    public init(modelPath: String) throws {
+    /// The network runs under `context` (its threads, workspace and convolution policy).
+    public init(modelPath: String, context: ComputeContext = ComputeContext()) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory) else {
             throw AudioSpecNetError.file(path: modelPath, reason: "no such model file")
@@ -35,6 +41,7 @@ public final class Classifier {
         let loaded = try ModelFile.load(path: modelPath)
         self.modelPath = modelPath
         model = loaded.model
+        model.context = context
         metadata = loaded.metadata
         frontEnd = try FrontEnd(config: try Classifier.frontEndConfig(metadata: loaded.metadata, path: modelPath))
         guard model.config.inChannels == 1 else {
@@ -98,10 +105,7 @@ public final class Classifier {
     }
 
     /// The top `k` classes of a probability row, most likely first (ties by class index).
-    public func top(_ probabilities: [Float], k: Int) -> [Prediction] {
-        let order = probabilities.indices.sorted { probabilities[$0] != probabilities[$1] ? probabilities[$0] > probabilities[$1] : $0 < $1 }
-        return order.prefix(max(0, k)).map { Prediction(index: $0, label: classes[$0], confidence: probabilities[$0]) }
-    }
+    public func top(_ probabilities: [Float], k: Int) -> [Prediction] { Prediction.top(probabilities, classes: classes, k: k) }
 }
 
 /// numpy's nan_to_num: NaN → 0, ±∞ → ±greatest finite value. Nothing non-finite reaches JSON or a softmax.

@@ -2,12 +2,26 @@ import Foundation
 
 /// `infer --png DIR`: the network's input and every feature map as pictures, one folder per input file.
 public enum FeaturePictures {
-    /// Writes `DIR/<file name>/input_spectrogram.png` and `<map name>.png` for each feature map (magma,
-    /// each map scaled to its own range, enlarged so the smallest is still legible, with its name and shape
+    /// One folder name per input, in order: the file name without its extension, and `name-2`, `name-3`, …
+    /// for later inputs whose name is already taken (`a/dog.wav` and `b/dog.wav`), so no input's pictures
+    /// overwrite another's.
+    public static func folderNames(for paths: [String]) -> [String] {
+        var used = Set<String>()
+        return paths.map { path in
+            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            let base = stem.isEmpty ? "input" : stem
+            var name = base, n = 1
+            while used.contains(name) { n += 1; name = "\(base)-\(n)" }
+            used.insert(name)
+            return name
+        }
+    }
+
+    /// Writes `DIR/<folder>/input_spectrogram.png` and `<map name>.png` for each feature map (magma, each
+    /// map scaled to its own range, enlarged so the smallest is still legible, with its name and shape
     /// written above). Returns picture name → path.
-    public static func write(_ capture: FeatureCapture, for path: String, into directory: String) throws -> [String: String] {
-        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let folder = (directory as NSString).appendingPathComponent(stem.isEmpty ? "input" : stem)
+    public static func write(_ capture: FeatureCapture, folder name: String, into directory: String) throws -> [String: String] {
+        let folder = (directory as NSString).appendingPathComponent(name)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {

@@ -1,52 +1,5 @@
 import Foundation
 
-/// Small JSON text builders: results are written as they are produced, with fields in a fixed order, and
-/// nothing non-finite can slip through (NaN → 0, ±∞ → ±greatest finite, as numpy's nan_to_num).
-public enum JSONText {
-    public static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
-
-    public static func number(_ x: Float) -> String {
-        let v = finite(x)
-        if v == v.rounded(), abs(v) < 1e7 { return String(Int(v)) }
-        return "\(v)"
-    }
-
-    public static func number(_ x: Double) -> String {
-        let v = x.isFinite ? x : (x.isNaN ? 0 : (x > 0 ? Double.greatestFiniteMagnitude : -Double.greatestFiniteMagnitude))
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return "\(v)"
-    }
-
-    /// A flat list of numbers.
-    public static func array(_ values: [Float]) -> String {
-        "[" + values.map(number).joined(separator: ",") + "]"
-    }
-
-    /// Row-major [rows, cols] as a list of rows.
-    public static func matrix(_ values: [Float], rows: Int, cols: Int) -> String {
-        "[" + (0..<rows).map { r in array(Array(values[(r * cols)..<((r + 1) * cols)])) }.joined(separator: ",") + "]"
-    }
-
-    /// An object from already-encoded values, keys in the given order.
-    public static func object(_ fields: [(String, String)]) -> String {
-        "{" + fields.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
-    }
-}
-
 /// How `infer` prints results: JSON lines for scripts, an aligned table for people.
 public struct InferenceReport {
     public let classes: [String]
@@ -57,6 +10,8 @@ public struct InferenceReport {
     public var featureValues = false
     /// Include each file's and window's embedding (`--embeddings`).
     public var embeddingValues = false
+    /// Per-window rows in the table and `windows` in the JSON, for audio cut into several windows.
+    public var showWindows = true
 
     public init(classes: [String], topK: Int, paths: [String]) {
         self.classes = classes
@@ -64,10 +19,7 @@ public struct InferenceReport {
         fileWidth = min(60, max(4, paths.map(\.count).max() ?? 4))
     }
 
-    func top(_ p: [Float]) -> [Prediction] {
-        let order = p.indices.sorted { p[$0] != p[$1] ? p[$0] > p[$1] : $0 < $1 }
-        return order.prefix(topK).map { Prediction(index: $0, label: classes[$0], confidence: p[$0]) }
-    }
+    func top(_ p: [Float]) -> [Prediction] { Prediction.top(p, classes: classes, k: topK) }
 
     func predictionsJSON(_ p: [Float]) -> String {
         "[" + top(p).map { JSONText.object([("class", JSONText.string($0.label)), ("confidence", JSONText.number($0.confidence))]) }.joined(separator: ",") + "]"
@@ -88,7 +40,7 @@ public struct InferenceReport {
         fields.append(("channels", String(r.channels)))
         fields.append(("padded", r.padded ? "true" : "false"))
         fields.append(("window", JSONText.number(r.windowSeconds)))
-        if r.windows.count > 1 {
+        if showWindows && r.windows.count > 1 {
             let windows = r.windows.map { w in
                 JSONText.object([("start", JSONText.number(w.start)), ("end", JSONText.number(w.end)), ("predictions", predictionsJSON(w.probabilities))]
                                 + (embeddingValues ? w.embedding.map { [("embedding", JSONText.array($0))] } ?? [] : []))
@@ -111,9 +63,11 @@ public struct InferenceReport {
         return JSONText.object(fields)
     }
 
+    /// Class names are cut to 24 characters (with "…") so that every column stays aligned.
     private func cell(_ p: Prediction) -> String {
         let width = min(24, classes.map(\.count).max() ?? 8)
-        return pad(p.label, width) + String(format: " %5.1f%%", 100 * p.confidence)
+        let label = p.label.count > width ? p.label.prefix(width - 1) + "…" : p.label
+        return pad(label, width) + String(format: " %5.1f%%", 100 * p.confidence)
     }
 
     private func pad(_ s: String, _ n: Int) -> String {
@@ -135,7 +89,7 @@ public struct InferenceReport {
         if r.padded { note = String(format: "  (%.2f s, zero-padded to %g s)", r.duration, r.windowSeconds) }
         if r.windows.count > 1 { note = String(format: "  (%.2f s: mean of %d windows)", r.duration, r.windows.count) }
         var lines = [pad(name, fileWidth) + "  " + top(r.probabilities).map(cell).joined(separator: "  ") + note]
-        if r.windows.count > 1 {
+        if showWindows && r.windows.count > 1 {
             for w in r.windows {
                 let span = String(format: "  %7.2f–%.2f s", w.start, w.end)
                 lines.append(pad(span, fileWidth) + "  " + top(w.probabilities).map(cell).joined(separator: "  "))

@@ -8,16 +8,13 @@ public struct InferenceOptions: Sendable {
     public var hopSeconds: Double?
     /// Capture what the reference web service returns (feature maps, spectrogram, waveform).
     public var features = false
-    /// Run the front end on its own thread while the network classifies. Measured slower on 2 cores (the
-    /// front end's sgemm and the network's multi-threaded BLAS contend), so off by default; see README.
-    public var pipelined = false
     /// Keep each window's pooled features (the embedding) and their mean per file.
     public var embeddings = false
-    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, pipelined: Bool = false) {
+    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, embeddings: Bool = false) {
         self.windowSeconds = windowSeconds
         self.hopSeconds = hopSeconds
         self.features = features
-        self.pipelined = pipelined
+        self.embeddings = embeddings
     }
 }
 
@@ -72,9 +69,9 @@ public struct FileResult: Sendable {
 }
 
 /// Classifies a list of files in order, batching windows across files (up to `classifier.maxBatch`), holding
-/// at most one batch of windows at a time, so memory stays bounded for any number and length of files. By
-/// default one thread alternates front end and network (each parallel inside); with `pipelined`, a front-end
-/// thread decodes, resamples and computes log-mels of the next files while this thread runs the network.
+/// at most one batch of windows at a time, so memory stays bounded for any number and length of files. One
+/// thread alternates front end and network (the network parallel inside, under the classifier's context).
+/// A front-end thread running beside the network measured slower on 2 cores, so there is none.
 public final class InferenceRunner {
     public let classifier: Classifier
     public let options: InferenceOptions
@@ -89,8 +86,8 @@ public final class InferenceRunner {
         let sr = Double(classifier.config.sampleRate)
         let window = options.windowSeconds ?? classifier.config.clipSeconds
         let hop = options.hopSeconds ?? window / 2
-        guard window.isFinite, window > 0, window <= 600 else { throw AudioSpecNetError.invalidArgument("--window must be between 0 and 600 seconds, got \(window)") }
-        guard hop.isFinite, hop > 0, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("--hop must be a positive number of seconds, got \(hop)") }
+        guard window.isFinite, window > 0, window <= 600 else { throw AudioSpecNetError.invalidArgument("the window must be longer than 0 and at most 600 seconds, got \(window)") }
+        guard hop.isFinite, hop > 0, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("the hop must be a positive number of seconds (at most 3600), got \(hop)") }
         windowSamples = max(classifier.config.nFFT / 2 + 1, Int((window * sr).rounded()))
         hopSamples = max(1, Int((hop * sr).rounded()))
     }
@@ -121,44 +118,21 @@ public final class InferenceRunner {
                 next += 1
             }
         }
-        if options.pipelined && paths.count > 0 {
-            // The front-end thread has a core of its own; the network's kernels split over the rest.
-            let savedThreads = Parallel.threads
-            Parallel.threads = max(1, savedThreads - 1)
-            defer { Parallel.threads = savedThreads }
-            let queue = BoundedQueue<Piece>(capacity: 3)
-            let producer = Thread { [self] in
-                for i in paths.indices { produce(file: i, path: paths[i]) { queue.push($0) } }
-                queue.close()
-            }
-            producer.stackSize = 4 << 20
-            producer.start()
-            while let first = queue.pop() {
-                var batch = [first]
-                var windows = first.spectrograms.count
-                while windows < classifier.maxBatch, let more = queue.tryPop() {
-                    batch.append(more)
-                    windows += more.spectrograms.count
-                }
-                consume(batch)
-            }
-        } else {
-            // One thread: front end for files until a batch of windows is full, then the network on it.
-            var batch: [Piece] = []
-            var windows = 0
-            for i in paths.indices {
-                produce(file: i, path: paths[i]) { piece in
-                    batch.append(piece)
-                    windows += piece.spectrograms.count
-                    if windows >= classifier.maxBatch {
-                        consume(batch)
-                        batch = []
-                        windows = 0
-                    }
+        // Front end for files until a batch of windows is full, then the network on it.
+        var batch: [Piece] = []
+        var windows = 0
+        for i in paths.indices {
+            produce(file: i, path: paths[i]) { piece in
+                batch.append(piece)
+                windows += piece.spectrograms.count
+                if windows >= classifier.maxBatch {
+                    consume(batch)
+                    batch = []
+                    windows = 0
                 }
             }
-            if !batch.isEmpty { consume(batch) }
         }
+        if !batch.isEmpty { consume(batch) }
     }
 
     private var doneFlags = Set<Int>()
@@ -275,50 +249,6 @@ public final class InferenceRunner {
     static func describe(_ error: Error, path: String) -> String {
         let text = "\(error)".replacingOccurrences(of: "\n", with: " ")
         return text.hasPrefix(path) ? text : "\(path): \(text)"
-    }
-}
-
-/// A blocking FIFO of bounded size between the front-end thread and the network.
-final class BoundedQueue<Element>: @unchecked Sendable {
-    private var items: [Element] = []
-    private var closed = false
-    private let capacity: Int
-    private let condition = NSCondition()
-
-    init(capacity: Int) { self.capacity = max(1, capacity) }
-
-    func push(_ item: Element) {
-        condition.lock()
-        while items.count >= capacity { condition.wait() }
-        items.append(item)
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// The next item, waiting for one; nil once closed and drained.
-    func pop() -> Element? {
-        condition.lock()
-        defer { condition.unlock() }
-        while items.isEmpty && !closed { condition.wait() }
-        if items.isEmpty { return nil }
-        condition.broadcast()
-        return items.removeFirst()
-    }
-
-    /// The next item if one is ready now.
-    func tryPop() -> Element? {
-        condition.lock()
-        defer { condition.unlock() }
-        if items.isEmpty { return nil }
-        condition.broadcast()
-        return items.removeFirst()
     }
 }
 

@@ -3,11 +3,12 @@
 /// grouped side by side until a GEMM has a few hundred columns; groups run in parallel, BLAS inside each.
 struct Im2colConvolution {
     let shape: ConvolutionShape
-    var workspace: ConvolutionWorkspace
+    let workspace: ConvolutionWorkspace
+    let parallel: Parallel
 
     /// Images per GEMM and the number of groups for this call.
     private func grouping(batch: Int, outputsPerImage L: Int) -> (perGroup: Int, groups: Int) {
-        let threads = max(1, Parallel.threads)
+        let threads = parallel.threads
         var groups = max(1, (batch * L + 383) / 384)  // ≥ 384 GEMM columns per group where possible
         groups = min(batch, ((groups + threads - 1) / threads) * threads)
         let perGroup = (batch + groups - 1) / groups
@@ -28,15 +29,15 @@ struct Im2colConvolution {
         let direct = G == 1 && s.isPointwise && s.strideH == 1 && s.strideW == 1  // x[n] is already col
         let colSize = direct ? 0 : CKK * G * L, outSize = G == 1 ? 0 : K * G * L
         let perThread = (colSize + outSize + 15) & ~15
-        let scratch = workspace.floats(perThread * max(1, Parallel.threads))
-        if groups < Parallel.available {
+        let scratch = workspace.floats(perThread * parallel.threads)
+        if groups < parallel.threads {
             // Fewer groups than cores (inference at batch 1): one group at a time, each GEMM's output rows
             // split over the cores instead.
             for g in 0..<groups {
                 let n0 = g * G, count = min(G, batch - n0), ld = count * L
                 let col = scratch, out = col + colSize
                 if !direct {
-                    Parallel.forEach(count) { i in
+                    parallel.forEach(count) { i in
                         Im2col.gather(
                             shape: s, height: height, width: width, outHeight: oh, outWidth: ow,
                             input: x + (n0 + i) * inPlane, col: col + i * L, ld: ld)
@@ -44,7 +45,7 @@ struct Im2colConvolution {
                 }
                 let b = direct ? x + n0 * inPlane : UnsafePointer(col)
                 let c = count == 1 ? y + n0 * outPlane : out
-                Parallel.chunks(K, minimumChunk: 8) { rows, _ in
+                parallel.chunks(K, minimumChunk: 8) { rows, _ in
                     sgemm(m: rows.count, n: ld, k: CKK, a: w + rows.lowerBound * CKK, b: b, c: c + rows.lowerBound * ld)
                 }
                 if count > 1 {
@@ -56,7 +57,7 @@ struct Im2colConvolution {
             }
             return
         }
-        Parallel.chunks(groups) { range, worker in
+        parallel.chunks(groups) { range, worker in
             let col = scratch + worker * perThread, out = col + colSize
             for g in range {
                 let n0 = g * G, count = min(G, batch - n0), ld = count * L
@@ -98,7 +99,7 @@ struct Im2colConvolution {
             return
         }
         let (G, groups) = grouping(batch: batch, outputsPerImage: L)
-        let threads = max(1, Parallel.threads)
+        let threads = parallel.threads
         let workers = dw == nil ? 0 : min(threads, groups)  // weight-gradient accumulators
         let colSize = CKK * G * L, dySize = G == 1 ? 0 : K * G * L
         // Worker 0 accumulates straight into dw; the others into private copies summed at the end.
@@ -107,7 +108,7 @@ struct Im2colConvolution {
         let accBase = perThread * threads
         let scratch = workspace.floats(accBase + accSize * max(0, workers - 1))
         for wk in 1..<max(1, workers) { (scratch + accBase + (wk - 1) * accSize).update(repeating: 0, count: accSize) }
-        Parallel.chunks(groups) { range, worker in
+        parallel.chunks(groups) { range, worker in
             let col = scratch + worker * perThread, dyg = col + colSize
             let acc: UnsafeMutablePointer<Float>? = dw == nil ? nil : worker == 0 ? dw : scratch + accBase + (worker - 1) * accSize
             for g in range {

@@ -1,12 +1,11 @@
-/// Scratch memory shared by every convolution in the process. Layers run one after another, so one
-/// buffer grown to the largest need serves them all; per-layer buffers would multiply the peak memory
-/// of a training step by the number of layers. Kernels carve their own regions (including per-thread
-/// slices) out of it at each call.
+/// Scratch memory shared by every convolution of one model (it lives in the model's `ComputeContext`).
+/// Layers run one after another, so one buffer grown to the largest need serves them all; per-layer
+/// buffers would multiply the peak memory of a training step by the number of layers. Kernels carve
+/// their own regions (including per-thread slices) out of it at each call.
 ///
-/// Not reentrant: two convolutions must not run concurrently on the same workspace. Code that wants that
-/// (e.g. independent models on different threads) gives each kernel its own `ConvolutionWorkspace`.
+/// Not reentrant: two convolutions must not run concurrently on the same workspace. Models that run at
+/// the same time (different threads) each have a context with its own workspace.
 public final class ConvolutionWorkspace: @unchecked Sendable {
-    public static let shared = ConvolutionWorkspace()
 
     private var storage: UnsafeMutablePointer<Float>?
     public private(set) var capacity: Int = 0

@@ -18,6 +18,7 @@ public func sgemm(
         for i in 0..<(m * (ldc ?? n)) { c[i] = beta == 0 ? 0 : beta * c[i] }
         return
     }
+    _ = BLASThreads.singleThreaded
     cblas_sgemm(
         CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
         Int32(m), Int32(n), Int32(k), alpha,
@@ -26,9 +27,11 @@ public func sgemm(
         beta, c, Int32(ldc ?? n))
 }
 
-/// OpenBLAS's own thread pool. The network runs its own threads over batch items and Winograd
-/// positions, with BLAS single-threaded inside each, so the two pools never fight over the 2 cores.
+/// OpenBLAS's own thread pool, kept at one thread. The network runs its own workers over batch items and
+/// Winograd positions with BLAS inside each, and the front end runs one clip per worker, so a BLAS pool
+/// would only fight them for the cores; and OpenBLAS's threaded sgemm rounds differently from its serial
+/// one, so results would depend on the machine's core count. Set before the first BLAS call, never changed.
 public enum BLASThreads {
-    public static func set(_ count: Int) { openblas_set_num_threads(Int32(max(1, count))) }
+    static let singleThreaded: Void = openblas_set_num_threads(1)
     public static var current: Int { Int(openblas_get_num_threads()) }
 }

@@ -1,36 +1,23 @@
 import Foundation
 
-/// Splits independent work over the cores. Every kernel parallelises through here so that the thread
-/// count is one setting (`Parallel.threads`, the `--threads` option) and one thread means truly serial,
-/// bit-reproducible execution.
-public enum Parallel {
-    nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+/// Splits independent work over a fixed number of workers. Every kernel and layer parallelises through
+/// a `Parallel` value taken from its `ComputeContext`, so the thread count is one setting (`--threads`)
+/// and one worker means truly serial, bit-reproducible execution. A value, not a process-wide switch:
+/// two models with different thread counts can run side by side.
+public struct Parallel: Sendable, Hashable {
+    /// Workers a call splits its work over (at least 1).
+    public let threads: Int
 
-    /// Marks the calling thread as a worker that already owns a core: Parallel calls made from it run
-    /// inline (worker 0), so a kernel can hand whole independent jobs to each core without nesting.
-    nonisolated(unsafe) private static let serialKey: pthread_key_t = {
-        var key = pthread_key_t()
-        pthread_key_create(&key, nil)
-        return key
-    }()
+    public init(threads: Int) { self.threads = max(1, threads) }
 
-    private static var onSerialWorker: Bool { pthread_getspecific(serialKey) != nil }
-
-    /// Runs `body` with every Parallel call on this thread made inline.
-    public static func serially<T>(_ body: () -> T) -> T {
-        let previous = pthread_getspecific(serialKey)
-        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
-        defer { pthread_setspecific(serialKey, previous) }
-        return body()
-    }
-
-    /// Workers a Parallel call from this thread would use: `threads`, or 1 inside `serially`.
-    public static var available: Int { onSerialWorker ? 1 : max(1, threads) }
+    /// Everything inline on the calling thread: what a worker that already owns a core passes on, so a
+    /// kernel can hand whole independent jobs to each core without nesting.
+    public static let serial = Parallel(threads: 1)
 
     /// Runs `body(i)` for i in 0..<count, spread over `threads` workers; serial when one thread or one item.
     @inline(__always)
-    public static func forEach(_ count: Int, _ body: (Int) -> Void) {
-        if available <= 1 || count <= 1 {
+    public func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if threads <= 1 || count <= 1 {
             for i in 0..<count { body(i) }
             return
         }
@@ -40,8 +27,8 @@ public enum Parallel {
     /// Splits 0..<count into `threads` contiguous chunks and runs `body(range, worker)` on each: for work
     /// whose items are too small to dispatch one by one, or that needs a per-worker accumulator.
     @inline(__always)
-    public static func chunks(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>, Int) -> Void) {
-        let workers = max(1, min(available, count / max(1, minimumChunk)))
+    public func chunks(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>, Int) -> Void) {
+        let workers = max(1, min(threads, count / max(1, minimumChunk)))
         if workers <= 1 {
             if count > 0 { body(0..<count, 0) }
             return

@@ -13,8 +13,10 @@
 /// Partial tiles at the right and bottom edges (4×7 maps in F(4×4) cover 4×8) read zeros and write nothing.
 struct WinogradConvolution<T: WinogradTile> {
     let shape: ConvolutionShape
-    var workspace: ConvolutionWorkspace
-    static var transformBudget: Int { ConvolutionKernel.winogradTransformBudget }
+    let workspace: ConvolutionWorkspace
+    let parallel: Parallel
+    /// Floats of transformed tiles to hold at once (`ConvolutionPolicy.winogradTransformBudget`).
+    let transformBudget: Int
 
     /// Tile grid of an H×W map (output size = input size here).
     struct Tiling {
@@ -47,8 +49,8 @@ struct WinogradConvolution<T: WinogradTile> {
     /// enough for `minimumColumns` GEMM columns, since each group re-reads all the transformed filters
     /// (38 MB at layer4 in F(4×4)) and thin GEMMs waste OpenBLAS's packing.
     static var minimumColumns: Int { 512 }
-    private static func imagesPerGroup(batch: Int, tiles: Int, channels: Int) -> Int {
-        let byBudget = transformBudget / max(1, alpha2 * tiles * channels)
+    private static func imagesPerGroup(batch: Int, tiles: Int, channels: Int, budget: Int) -> Int {
+        let byBudget = budget / max(1, alpha2 * tiles * channels)
         let byColumns = (minimumColumns + tiles - 1) / tiles
         return max(1, min(batch, max(byBudget, byColumns)))
     }
@@ -63,13 +65,13 @@ struct WinogradConvolution<T: WinogradTile> {
         let C = shape.inChannels, K = shape.outChannels
         var layout = WorkspaceLayout()
         let uAt = layout.reserve(Self.alpha2 * K * C)
-        let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
+        let core = coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
         let base = workspace.floats(layout.total)
         let u = base + uAt
-        Self.transformWeights(outChannels: K, inChannels: C, weight: w, into: u)
+        Self.transformWeights(outChannels: K, inChannels: C, weight: w, into: u, parallel: parallel)
         Self.convolve(
             batch: batch, height: height, width: width, inChannels: C, outChannels: K,
-            input: x, transformedWeight: u, output: y, scratch: base, layout: core)
+            input: x, transformedWeight: u, output: y, scratch: base, layout: core, parallel: parallel)
     }
 
     // MARK: Backward
@@ -92,13 +94,13 @@ struct WinogradConvolution<T: WinogradTile> {
         let C = shape.inChannels, K = shape.outChannels
         var layout = WorkspaceLayout()
         let uAt = layout.reserve(Self.alpha2 * K * C)
-        let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: K, outChannels: C, from: &layout)
+        let core = coreLayout(batch: batch, height: height, width: width, inChannels: K, outChannels: C, from: &layout)
         let base = workspace.floats(layout.total)
         // U'[ξ] (K × C) from the rotated filters, used transposed: M[ξ] (C × p) = U'[ξ]ᵀ · V[ξ] (K × p).
-        Self.transformWeights(outChannels: K, inChannels: C, weight: w, rotated: true, into: base + uAt)
+        Self.transformWeights(outChannels: K, inChannels: C, weight: w, rotated: true, into: base + uAt, parallel: parallel)
         Self.convolve(
             batch: batch, height: height, width: width, inChannels: K, outChannels: C, transposedWeights: true,
-            input: dy, transformedWeight: base + uAt, output: dx, scratch: base, layout: core)
+            input: dy, transformedWeight: base + uAt, output: dx, scratch: base, layout: core, parallel: parallel)
     }
 
     // x is (N,C,H,W), dy is (N,K,H,W); dw (K,C,3,3) += Σ over images and tiles, via dU[ξ] = dM[ξ]·V[ξ]ᵀ
@@ -108,7 +110,7 @@ struct WinogradConvolution<T: WinogradTile> {
     ) {
         let C = shape.inChannels, K = shape.outChannels, a2 = Self.alpha2
         var layout = WorkspaceLayout()
-        let core = Self.coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
+        let core = coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
         let tiling = core.tiling, tiles = tiling.perImage
         // One dU per worker: each sums its own images' tiles; the partial sums are added at the end.
         let duStride = (a2 * K * C + 15) & ~15
@@ -116,7 +118,7 @@ struct WinogradConvolution<T: WinogradTile> {
         let base = workspace.floats(layout.total)
         let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
         let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
-        func run(_ lo: Int, _ hi: Int, worker w: Int) {
+        func run(_ lo: Int, _ hi: Int, worker w: Int, parallel: Parallel) {
             let v = base + core.v + w * core.vStride, dm = base + core.m + w * core.mStride
             let scratch = base + core.scratch + w * core.scratchStride, du = base + duAt + w * duStride
             var n0 = lo
@@ -124,12 +126,14 @@ struct WinogradConvolution<T: WinogradTile> {
                 let count = min(core.group, hi - n0), p = count * tiles
                 Self.transformInputs(
                     images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
-                    columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: core.scratchStride)
+                    columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: core.scratchStride,
+                    parallel: parallel)
                 Self.transformOutputGradients(
                     images: count, channels: K, tiling: tiling, outputGradient: dy + n0 * K * height * width,
-                    columns: p, into: dm, offsets: outOffsets, scratch: scratch, scratchStride: core.scratchStride)
+                    columns: p, into: dm, offsets: outOffsets, scratch: scratch, scratchStride: core.scratchStride,
+                    parallel: parallel)
                 let beta: Float = n0 == lo ? 0 : 1
-                Parallel.forEach(a2) { xi in
+                parallel.forEach(a2) { xi in
                     // dU[ξ] (K × C) (+)= dM[ξ] (K × p) · V[ξ]ᵀ (p × C)
                     sgemm(
                         transB: true, m: K, n: C, k: p, a: dm + xi * K * p, b: v + xi * C * p,
@@ -141,19 +145,20 @@ struct WinogradConvolution<T: WinogradTile> {
         let du = base + duAt
         if core.workers > 1 {
             let workers = core.workers
-            Parallel.forEach(workers) { w in
-                Parallel.serially { run(batch * w / workers, batch * (w + 1) / workers, worker: w) }
+            // Each worker owns a core: everything it calls runs inline.
+            parallel.forEach(workers) { w in
+                run(batch * w / workers, batch * (w + 1) / workers, worker: w, parallel: .serial)
             }
-            Parallel.chunks(a2 * K * C, minimumChunk: 1 << 14) { range, _ in
+            parallel.chunks(a2 * K * C, minimumChunk: 1 << 14) { range, _ in
                 for w in 1..<workers {
                     let partial = du + w * duStride
                     for i in range { du[i] += partial[i] }
                 }
             }
         } else {
-            run(0, batch, worker: 0)
+            run(0, batch, worker: 0, parallel: parallel)
         }
-        Self.accumulateWeightGradient(outChannels: K, inChannels: C, transformed: du, into: dw)
+        Self.accumulateWeightGradient(outChannels: K, inChannels: C, transformed: du, into: dw, parallel: parallel)
     }
 
     // MARK: The shared convolution core
@@ -165,12 +170,13 @@ struct WinogradConvolution<T: WinogradTile> {
         let workers: Int, vStride: Int, mStride: Int
     }
 
-    private static func coreLayout(
+    private func coreLayout(
         batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, from layout: inout WorkspaceLayout
     ) -> CoreLayout {
+        let alpha2 = Self.alpha2, minimumColumns = Self.minimumColumns
         let tiling = Tiling(height: height, width: width)
-        var group = imagesPerGroup(batch: batch, tiles: tiling.perImage, channels: C + K)
-        let available = Parallel.available
+        var group = Self.imagesPerGroup(batch: batch, tiles: tiling.perImage, channels: C + K, budget: transformBudget)
+        let available = parallel.threads
         if available > 1, batch / group < available {
             // Smaller groups, one per worker, while their GEMMs keep half the usual minimum of columns.
             let perWorker = batch / available
@@ -195,13 +201,13 @@ struct WinogradConvolution<T: WinogradTile> {
     private static func convolve(
         batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, transposedWeights: Bool = false,
         input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
-        scratch base: UnsafeMutablePointer<Float>, layout: CoreLayout
+        scratch base: UnsafeMutablePointer<Float>, layout: CoreLayout, parallel: Parallel
     ) {
         let tiling = layout.tiling, tiles = tiling.perImage
         let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
         let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
         // Images lo..<hi in groups, with one worker's V, M and plane scratch.
-        func run(_ lo: Int, _ hi: Int, worker w: Int) {
+        func run(_ lo: Int, _ hi: Int, worker w: Int, parallel: Parallel) {
             let v = base + layout.v + w * layout.vStride, mm = base + layout.m + w * layout.mStride
             let scratch = base + layout.scratch + w * layout.scratchStride
             var n0 = lo
@@ -209,24 +215,26 @@ struct WinogradConvolution<T: WinogradTile> {
                 let count = min(layout.group, hi - n0), p = count * tiles
                 transformInputs(
                     images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
-                    columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride)
-                Parallel.forEach(alpha2) { xi in
+                    columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride,
+                    parallel: parallel)
+                parallel.forEach(alpha2) { xi in
                     // M[ξ] (K × p) = U[ξ] (K × C) · V[ξ] (C × p)
                     sgemm(transA: transposedWeights, m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
                 }
                 transformOutputs(
                     images: count, channels: K, tiling: tiling, products: mm, columns: p,
                     output: y + n0 * K * height * width, offsets: outOffsets, scratch: scratch,
-                    scratchStride: layout.scratchStride)
+                    scratchStride: layout.scratchStride, parallel: parallel)
                 n0 += count
             }
         }
         if layout.workers > 1 {
-            Parallel.forEach(layout.workers) { w in
-                Parallel.serially { run(batch * w / layout.workers, batch * (w + 1) / layout.workers, worker: w) }
+            // Each worker owns a core: everything it calls runs inline.
+            parallel.forEach(layout.workers) { w in
+                run(batch * w / layout.workers, batch * (w + 1) / layout.workers, worker: w, parallel: .serial)
             }
         } else {
-            run(0, batch, worker: 0)
+            run(0, batch, worker: 0, parallel: parallel)
         }
     }
 
@@ -235,12 +243,13 @@ struct WinogradConvolution<T: WinogradTile> {
     // x is (n,C,H,W); v is (α², C, columns), tile t of image i in column i·tiles + t
     private static func transformInputs(
         images: Int, channels C: Int, tiling: Tiling, input x: UnsafePointer<Float>, columns p: Int,
-        into v: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int
+        into v: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
+        parallel: Parallel
     ) {
         let a = T.alpha, a2 = alpha2, tiles = tiling.perImage
         let H = tiling.height, W = tiling.width, pw = tiling.paddedWidth, ph = tiling.paddedHeight
         offsets.withUnsafeBufferPointer { offs in
-            Parallel.chunks(images * C, minimumChunk: 4) { range, worker in
+            parallel.chunks(images * C, minimumChunk: 4) { range, worker in
                 let plane = scratch + worker * scratchStride
                 let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
                 let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
@@ -266,12 +275,13 @@ struct WinogradConvolution<T: WinogradTile> {
     // dy is (n,K,H,W); dm is (α², K, columns) = A dY Aᵀ of each m×m output tile (zeros past the edges)
     private static func transformOutputGradients(
         images: Int, channels K: Int, tiling: Tiling, outputGradient dy: UnsafePointer<Float>, columns p: Int,
-        into dm: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int
+        into dm: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
+        parallel: Parallel
     ) {
         let m = T.m, a2 = alpha2, tiles = tiling.perImage
         let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m, oh = tiling.tilesH * m
         offsets.withUnsafeBufferPointer { offs in
-            Parallel.chunks(images * K, minimumChunk: 4) { range, worker in
+            parallel.chunks(images * K, minimumChunk: 4) { range, worker in
                 let plane = scratch + worker * scratchStride
                 let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats)
                     .bindMemory(to: F8.self, capacity: 3 * a2)
@@ -297,12 +307,13 @@ struct WinogradConvolution<T: WinogradTile> {
     // mm is (α², K, columns); y is (n,K,H,W) = Aᵀ M A of each tile, cropped at the edges
     private static func transformOutputs(
         images: Int, channels K: Int, tiling: Tiling, products mm: UnsafePointer<Float>, columns p: Int,
-        output y: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int
+        output y: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
+        parallel: Parallel
     ) {
         let m = T.m, a2 = alpha2, tiles = tiling.perImage
         let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m
         offsets.withUnsafeBufferPointer { offs in
-            Parallel.chunks(images * K, minimumChunk: 4) { range, worker in
+            parallel.chunks(images * K, minimumChunk: 4) { range, worker in
                 let plane = scratch + worker * scratchStride
                 let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats)
                     .bindMemory(to: F8.self, capacity: 3 * a2)
@@ -386,7 +397,7 @@ struct WinogradConvolution<T: WinogradTile> {
     // w is (K,C,3,3); u is (α², K, C) = G g Gᵀ of each filter, or of the 180°-rotated filter when `rotated`
     static func transformWeights(
         outChannels K: Int, inChannels C: Int, weight w: UnsafePointer<Float>, rotated: Bool = false,
-        into u: UnsafeMutablePointer<Float>
+        into u: UnsafeMutablePointer<Float>, parallel: Parallel
     ) {
         let count = K * C, a2 = alpha2
         var t = T.filterMatrix  // (α², 9)
@@ -394,7 +405,7 @@ struct WinogradConvolution<T: WinogradTile> {
             for xi in 0..<a2 { t[(xi * 9)..<(xi * 9 + 9)].reverse() }
         }
         t.withUnsafeBufferPointer { tp in
-            Parallel.chunks(count, minimumChunk: 4096) { range, _ in
+            parallel.chunks(count, minimumChunk: 4096) { range, _ in
                 // U[:, q] (α² × n) = T (α² × 9) · W[q]ᵀ (9 × n), W[q] being n rows of 9 taps
                 sgemm(transB: true, m: a2, n: range.count, k: 9, a: tp.baseAddress!, b: w + range.lowerBound * 9, ldb: 9,
                       c: u + range.lowerBound, ldc: count)
@@ -403,11 +414,12 @@ struct WinogradConvolution<T: WinogradTile> {
     }
 
     // du is (α², K, C); dw (K,C,3,3) += Gᵀ dU G of each filter, i.e. dW (KC × 9) += dUᵀ · T
-    static func accumulateWeightGradient(outChannels K: Int, inChannels C: Int, transformed du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>) {
+    static func accumulateWeightGradient(outChannels K: Int, inChannels C: Int, transformed du: UnsafePointer<Float>, into dw: UnsafeMutablePointer<Float>,
+                                         parallel: Parallel) {
         let count = K * C, a2 = alpha2
         let t = T.filterMatrix
         t.withUnsafeBufferPointer { tp in
-            Parallel.chunks(count, minimumChunk: 4096) { range, _ in
+            parallel.chunks(count, minimumChunk: 4096) { range, _ in
                 sgemm(transA: true, m: range.count, n: 9, k: a2, a: du + range.lowerBound, lda: count,
                       b: tp.baseAddress!, beta: 1, c: dw + range.lowerBound * 9, ldc: 9)
             }

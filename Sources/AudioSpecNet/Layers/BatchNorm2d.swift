@@ -40,11 +40,13 @@ public final class BatchNorm2d {
 
     // x is (N,C,H,W). x is OVERWRITTEN with the normalised x̂ that backward needs (the conv output it came
     // from is not needed again); y = γ·x̂ + β, then max(·, 0) when `relu`.
-    public func forward(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool) {
-        Profiler.measure("batchnorm\(relu ? "+relu" : "") forward") { forwardUnprofiled(x, output: y, training: training, relu: relu) }
+    public func forward(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool, context: ComputeContext) {
+        context.measure("batchnorm\(relu ? "+relu" : "") forward") {
+            forwardUnprofiled(x, output: y, training: training, relu: relu, parallel: context.parallel)
+        }
     }
 
-    private func forwardUnprofiled(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool) {
+    private func forwardUnprofiled(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool, parallel: Parallel) {
         y.reshape(x.shape)
         let n = x.shape[0], c = channels, plane = x.count / (n * c)
         let m = n * plane
@@ -53,7 +55,7 @@ public final class BatchNorm2d {
         mean.withUnsafeMutableBufferPointer { meanP in
         invStd.withUnsafeMutableBufferPointer { invP in
             let meanB = meanP.baseAddress!, invB = invP.baseAddress!
-            Parallel.chunks(c) { channels, _ in
+            parallel.chunks(c) { channels, _ in
                 for ch in channels {
                     var mu: Float, inv: Float
                     if training {
@@ -94,13 +96,15 @@ public final class BatchNorm2d {
     // dy is (N,C,H,W); when `relu`, it is first masked by y > 0 (y is the fused output). dγ and dβ
     // accumulate; dx (may be dy itself) is overwritten. In training mode the batch statistics depend on x:
     // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); in evaluation mode dx = γ/σ · dy.
-    public func backward(outputGradient dy: Tensor, output y: Tensor, normalized xhat: Tensor, relu: Bool, inputGradient dx: Tensor) {
-        Profiler.measure("batchnorm\(relu ? "+relu" : "") backward") {
-            backwardUnprofiled(outputGradient: dy, output: y, normalized: xhat, relu: relu, inputGradient: dx)
+    public func backward(outputGradient dy: Tensor, output y: Tensor, normalized xhat: Tensor, relu: Bool, inputGradient dx: Tensor,
+                         context: ComputeContext) {
+        context.measure("batchnorm\(relu ? "+relu" : "") backward") {
+            backwardUnprofiled(outputGradient: dy, output: y, normalized: xhat, relu: relu, inputGradient: dx, parallel: context.parallel)
         }
     }
 
-    private func backwardUnprofiled(outputGradient dy: Tensor, output y: Tensor, normalized xhat: Tensor, relu: Bool, inputGradient dx: Tensor) {
+    private func backwardUnprofiled(outputGradient dy: Tensor, output y: Tensor, normalized xhat: Tensor, relu: Bool, inputGradient dx: Tensor,
+                                    parallel: Parallel) {
         dx.reshape(dy.shape)
         let n = dy.shape[0], c = channels, plane = dy.count / (n * c)
         let m = Float(n * plane)
@@ -108,7 +112,7 @@ public final class BatchNorm2d {
         let training = trainedForward
         invStd.withUnsafeBufferPointer { invP in
             let invB = invP.baseAddress!
-            Parallel.chunks(c) { channels, _ in
+            parallel.chunks(c) { channels, _ in
                 for ch in channels {
                     var sumDy = 0.0, sumDyH = 0.0
                     for b in 0..<n {

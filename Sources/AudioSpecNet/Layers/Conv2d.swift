@@ -23,20 +23,20 @@ public final class Conv2d {
 
     // x is (N,C,H,W), y is (N,K,OH,OW) and is overwritten. `training: false` lets the kernel use the
     // faster F(4×4) transform, whose rounding only a training backward would amplify.
-    public func forward(_ x: Tensor, into y: Tensor, training: Bool = true) {
+    public func forward(_ x: Tensor, into y: Tensor, training: Bool = true, context: ComputeContext) {
         y.reshape(outputShape(for: x))
-        Profiler.measure(profileName(x, "forward"), flops: flops(y)) {
+        context.measure(profileName(x, "forward"), flops: flops(y)) {
             kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data,
-                           evaluation: !training)
+                           evaluation: !training, context: context)
         }
     }
 
     // dy is (N,K,OH,OW); dW += ∂L/∂W; dx (when given) is overwritten with ∂L/∂x.
-    public func backward(input x: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?) {
+    public func backward(input x: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, context: ComputeContext) {
         dx?.reshape(x.shape)
-        Profiler.measure(profileName(x, "backward"), flops: flops(dy) * (dx == nil ? 1 : 2)) {
+        context.measure(profileName(x, "backward"), flops: flops(dy) * (dx == nil ? 1 : 2)) {
             kernel.backward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight,
-                            outputGradient: dy.data, inputGradient: dx?.data, weightGradient: weightGradient)
+                            outputGradient: dy.data, inputGradient: dx?.data, weightGradient: weightGradient, context: context)
         }
     }
 

@@ -15,7 +15,7 @@ public final class MaxPool2d {
     }
 
     // x is (N,C,H,W) → y (N,C,OH,OW).
-    public func forward(_ x: Tensor, into y: Tensor) {
+    public func forward(_ x: Tensor, into y: Tensor, context: ComputeContext) {
         let nc = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
         let (oh, ow) = outputSize(height: h, width: w)
         y.reshape([x.shape[0], x.shape[1], oh, ow])
@@ -24,7 +24,7 @@ public final class MaxPool2d {
         let xp = x.data, yp = y.data
         argmax.withUnsafeMutableBufferPointer { idxBuffer in
             let idx = idxBuffer.baseAddress!
-            Parallel.chunks(nc) { planes, _ in
+            context.parallel.chunks(nc) { planes, _ in
                 for plane in planes {
                     let src = xp + plane * h * w, dst = yp + plane * oh * ow, arg = idx + plane * oh * ow
                     for oy in 0..<oh {
@@ -49,7 +49,7 @@ public final class MaxPool2d {
     }
 
     // dy is (N,C,OH,OW); dx (N,C,H,W) is overwritten: each dy goes to the position that won its window.
-    public func backward(outputGradient dy: Tensor, inputShape: [Int], inputGradient dx: Tensor) {
+    public func backward(outputGradient dy: Tensor, inputShape: [Int], inputGradient dx: Tensor, context: ComputeContext) {
         dx.reshape(inputShape)
         dx.zero()
         let nc = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
@@ -57,7 +57,7 @@ public final class MaxPool2d {
         let dyp = dy.data, dxp = dx.data
         argmax.withUnsafeBufferPointer { idxBuffer in
             let idx = idxBuffer.baseAddress!
-            Parallel.chunks(nc) { planes, _ in
+            context.parallel.chunks(nc) { planes, _ in
                 for plane in planes {
                     let g = dyp + plane * ohw, a = idx + plane * ohw, out = dxp + plane * hw
                     for i in 0..<ohw { out[Int(a[i])] += g[i] }

@@ -37,44 +37,45 @@ public final class ResidualBlock {
     /// x is (N,C,H,W); returns the block's output (owned by the block, valid until its next forward).
     /// `observe` sees the pre-activation sum ("conv") and the output ("relu"), as the reference's
     /// feature-map dictionary names them.
-    public func forward(_ x: Tensor, training: Bool, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool, context: ComputeContext, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         inputShape = x.shape
-        conv1.forward(x, into: c1, training: training)
-        bn1.forward(c1, output: r1, training: training, relu: true)
-        conv2.forward(r1, into: c2, training: training)
-        bn2.forward(c2, output: out, training: training, relu: false)
+        conv1.forward(x, into: c1, training: training, context: context)
+        bn1.forward(c1, output: r1, training: training, relu: true, context: context)
+        conv2.forward(r1, into: c2, training: training, context: context)
+        bn2.forward(c2, output: out, training: training, relu: false, context: context)
         var shortcut = x
         if let shortcutConv, let shortcutBN {
-            shortcutConv.forward(x, into: sc, training: training)
-            shortcutBN.forward(sc, output: scOut, training: training, relu: false)
+            shortcutConv.forward(x, into: sc, training: training, context: context)
+            shortcutBN.forward(sc, output: scOut, training: training, relu: false, context: context)
             shortcut = scOut
         }
         if let observe {
-            Elementwise.add(out, shortcut)
+            Elementwise.add(out, shortcut, context: context)
             observe("conv", out)
-            ReLU.forward(out, into: out)
+            ReLU.forward(out, into: out, context: context)
             observe("relu", out)
         } else {
-            Elementwise.add(out, shortcut, relu: true)
+            Elementwise.add(out, shortcut, relu: true, context: context)
         }
         return out
     }
 
     /// dOut is ∂L/∂output (N,K,OH,OW) and is clobbered; dx (N,C,H,W) is overwritten with ∂L/∂x.
-    public func backward(input x: Tensor, outputGradient dOut: Tensor, inputGradient dx: Tensor, scratch: BackwardScratch) {
+    public func backward(input x: Tensor, outputGradient dOut: Tensor, inputGradient dx: Tensor, scratch: BackwardScratch,
+                         context: ComputeContext) {
         let d2 = scratch.a, d1 = scratch.b, tmp = scratch.c
-        ReLU.backward(outputGradient: dOut, output: out, inputGradient: dOut)
-        bn2.backward(outputGradient: dOut, output: out, normalized: c2, relu: false, inputGradient: d2)
-        conv2.backward(input: r1, outputGradient: d2, inputGradient: d1)
-        bn1.backward(outputGradient: d1, output: r1, normalized: c1, relu: true, inputGradient: d1)
+        ReLU.backward(outputGradient: dOut, output: out, inputGradient: dOut, context: context)
+        bn2.backward(outputGradient: dOut, output: out, normalized: c2, relu: false, inputGradient: d2, context: context)
+        conv2.backward(input: r1, outputGradient: d2, inputGradient: d1, context: context)
+        bn1.backward(outputGradient: d1, output: r1, normalized: c1, relu: true, inputGradient: d1, context: context)
         if let shortcutConv, let shortcutBN {
-            shortcutBN.backward(outputGradient: dOut, output: scOut, normalized: sc, relu: false, inputGradient: dOut)
-            shortcutConv.backward(input: x, outputGradient: dOut, inputGradient: dx)
-            conv1.backward(input: x, outputGradient: d1, inputGradient: tmp)
-            Elementwise.add(dx, tmp)
+            shortcutBN.backward(outputGradient: dOut, output: scOut, normalized: sc, relu: false, inputGradient: dOut, context: context)
+            shortcutConv.backward(input: x, outputGradient: dOut, inputGradient: dx, context: context)
+            conv1.backward(input: x, outputGradient: d1, inputGradient: tmp, context: context)
+            Elementwise.add(dx, tmp, context: context)
         } else {
-            conv1.backward(input: x, outputGradient: d1, inputGradient: dx)
-            Elementwise.add(dx, dOut)
+            conv1.backward(input: x, outputGradient: d1, inputGradient: dx, context: context)
+            Elementwise.add(dx, dOut, context: context)
         }
     }
 }

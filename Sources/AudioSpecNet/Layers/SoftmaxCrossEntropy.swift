@@ -15,8 +15,18 @@ public enum SoftmaxCrossEntropy {
     /// Targets (N, C) for hard labels, or mixup pairs when `mix` is given as (partner labels, λ).
     public static func targets(labels: [Int], classes: Int, smoothing: Float, mix: (partners: [Int], lambda: Float)? = nil) -> Tensor {
         let t = Tensor(shape: [labels.count, classes])
+        writeTargets(labels: labels, classes: classes, smoothing: smoothing, mix: mix, into: t.data)
+        return t
+    }
+
+    /// The soft targets of a batch, (N, C) rows OVERWRITTEN at `targets`: each row the smoothed one-hot of its
+    /// label, or with `mix` (partner labels, λ) λ·that + (1−λ)·the partner's. The one place training and
+    /// tests build targets.
+    public static func writeTargets(labels: [Int], classes: Int, smoothing: Float, mix: (partners: [Int], lambda: Float)?,
+                                    into targets: UnsafeMutablePointer<Float>) {
+        targets.update(repeating: 0, count: labels.count * classes)
         for (i, label) in labels.enumerated() {
-            let row = t.data + i * classes
+            let row = targets + i * classes
             if let mix {
                 addTarget(label: label, classes: classes, smoothing: smoothing, weight: mix.lambda, into: row)
                 addTarget(label: mix.partners[i], classes: classes, smoothing: smoothing, weight: 1 - mix.lambda, into: row)
@@ -24,7 +34,6 @@ public enum SoftmaxCrossEntropy {
                 addTarget(label: label, classes: classes, smoothing: smoothing, weight: 1, into: row)
             }
         }
-        return t
     }
 
     /// Returns the mean loss (computed in Double) and, when `gradient` is given, writes

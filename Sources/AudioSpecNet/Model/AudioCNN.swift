@@ -2,7 +2,9 @@ import Foundation
 
 /// The recipe's network: conv 7×7/2 + BN + ReLU + maxpool 3×3/2, residual stages, global average pool,
 /// dropout, linear. Parameters live in `arena` under PyTorch's state_dict names; activations live in the
-/// layers and are reused across steps (grown when a batch is larger than any before).
+/// layers and are reused across steps (grown when a batch is larger than any before). The model runs
+/// under its `context` (threads, convolution workspace and policy, profiler), which it passes to every
+/// layer; one model runs one pass at a time, two models with their own contexts may run concurrently.
 public final class AudioCNN {
     public let config: AudioCNNConfig
     public let arena: ParameterArena
@@ -15,6 +17,8 @@ public final class AudioCNN {
     public let fc: Linear
     /// Draws dropout masks; part of a checkpoint so a resumed run repeats the same masks.
     public var rng: RandomGenerator
+    /// How the passes compute; may be replaced between passes (e.g. another thread count).
+    public var context: ComputeContext
 
     private var input = Tensor(shape: [0])
     private let stemOut = Tensor(shape: [0]), stemAct = Tensor(shape: [0]), pooled = Tensor(shape: [0])
@@ -23,15 +27,16 @@ public final class AudioCNN {
     private let scratch = BackwardScratch()
 
     /// A freshly initialised model, weights as PyTorch's defaults from `seed`.
-    public convenience init(config: AudioCNNConfig = .recipe, seed: UInt64) throws {
-        try self.init(config: config)
+    public convenience init(config: AudioCNNConfig = .recipe, seed: UInt64, context: ComputeContext = ComputeContext()) throws {
+        try self.init(config: config, context: context)
         initialize(seed: seed)
     }
 
     /// A model with zeroed parameters, ready to be loaded from a file.
-    public init(config: AudioCNNConfig) throws {
+    public init(config: AudioCNNConfig, context: ComputeContext = ComputeContext()) throws {
         try config.validate()
         self.config = config
+        self.context = context
         arena = ParameterArena(spec: config.stateDictSpec)
         stem = Conv2d(arena: arena, name: "conv1.0", inChannels: config.inChannels, outChannels: config.width, kernel: 7, stride: 2, padding: 3)
         stemBN = BatchNorm2d(arena: arena, name: "conv1.1", channels: config.width)
@@ -43,7 +48,7 @@ public final class AudioCNN {
             var stage: [ResidualBlock] = []
             for b in 0..<count {
                 stage.append(ResidualBlock(arena: parameters, name: "layer\(s + 1).\(b)", inChannels: inC, outChannels: outC,
-                                           stride: (s > 0 && b == 0) ? 2 : 1))
+                                           stride: AudioCNNConfig.stride(stage: s, block: b)))
                 inC = outC
             }
             stages.append(stage)
@@ -82,14 +87,15 @@ public final class AudioCNN {
     public func forward(_ x: Tensor, training: Bool, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         precondition(x.shape.count == 4 && x.shape[1] == config.inChannels, "AudioCNN: input \(x.shape)")
         input = x
-        stem.forward(x, into: stemOut, training: training)
-        stemBN.forward(stemOut, output: stemAct, training: training, relu: true)
-        pool.forward(stemAct, into: pooled)
+        let context = self.context
+        stem.forward(x, into: stemOut, training: training, context: context)
+        stemBN.forward(stemOut, output: stemAct, training: training, relu: true, context: context)
+        pool.forward(stemAct, into: pooled, context: context)
         observe?("conv1", pooled)
         var h = pooled
         for (s, stage) in blocks.enumerated() {
             for (b, block) in stage.enumerated() {
-                h = block.forward(h, training: training, observe: observe.map { o in { o("layer\(s + 1).block\(b).\($0)", $1) } })
+                h = block.forward(h, training: training, context: context, observe: observe.map { o in { o("layer\(s + 1).block\(b).\($0)", $1) } })
             }
             observe?("layer\(s + 1)", h)
         }
@@ -101,6 +107,7 @@ public final class AudioCNN {
 
     /// Accumulates every parameter's gradient from ∂L/∂logits (N, classes), after a training forward.
     public func backward(logitsGradient: Tensor) {
+        let context = self.context
         fc.backward(input: dropped, outputGradient: logitsGradient, inputGradient: gradA)
         dropout.backward(outputGradient: gradA, inputGradient: gradA)
         let last = blocks.last!.last!
@@ -109,12 +116,18 @@ public final class AudioCNN {
         for (s, stage) in blocks.enumerated().reversed() {
             for b in stage.indices.reversed() {
                 let blockInput = b > 0 ? stage[b - 1].out : (s > 0 ? blocks[s - 1].last!.out : pooled)
-                stage[b].backward(input: blockInput, outputGradient: dOut, inputGradient: dIn, scratch: scratch)
+                stage[b].backward(input: blockInput, outputGradient: dOut, inputGradient: dIn, scratch: scratch, context: context)
                 swap(&dOut, &dIn)
             }
         }
-        pool.backward(outputGradient: dOut, inputShape: stemAct.shape, inputGradient: gradStem)
-        stemBN.backward(outputGradient: gradStem, output: stemAct, normalized: stemOut, relu: true, inputGradient: gradStem)
-        stem.backward(input: input, outputGradient: gradStem, inputGradient: nil)
+        pool.backward(outputGradient: dOut, inputShape: stemAct.shape, inputGradient: gradStem, context: context)
+        stemBN.backward(outputGradient: gradStem, output: stemAct, normalized: stemOut, relu: true, inputGradient: gradStem, context: context)
+        stem.backward(input: input, outputGradient: gradStem, inputGradient: nil, context: context)
     }
+}
+
+extension AudioCNNConfig {
+    /// Where the network strides: the first block of every stage after the first halves the map (and has
+    /// the 1×1 shortcut); every other block keeps it. The one rule the layers and the state_dict follow.
+    public static func stride(stage: Int, block: Int) -> Int { stage > 0 && block == 0 ? 2 : 1 }
 }

@@ -52,7 +52,7 @@ public struct AudioCNNConfig: Codable, Equatable, Sendable {
             let outC = stageChannels(s)
             for b in 0..<count {
                 let p = "layer\(s + 1).\(b)"
-                let stride = (s > 0 && b == 0) ? 2 : 1
+                let stride = AudioCNNConfig.stride(stage: s, block: b)
                 spec.append(("\(p).conv1.weight", [outC, inC, 3, 3], .parameter))
                 batchNorm("\(p).bn1", outC)
                 spec.append(("\(p).conv2.weight", [outC, outC, 3, 3], .parameter))

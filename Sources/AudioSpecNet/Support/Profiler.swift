@@ -1,34 +1,34 @@
 import Foundation
 
-/// Wall-clock time per named region, for the benchmark's "where does the time go" table. Off by default:
-/// when disabled `measure` is one branch and a call.
+/// Wall-clock (or CPU) time per named region, for the benchmark's "where does the time go" table. Given to
+/// a model through its `ComputeContext`; without one, a layer's `measure` is one branch and a call.
+/// Not thread-safe: one profiler per context, used by one computation at a time.
 public final class Profiler {
-    nonisolated(unsafe) public static var shared: Profiler? = nil
-
     public struct Entry { public var seconds: Double = 0; public var calls: Int = 0; public var flops: Double = 0 }
     public private(set) var entries: [String: Entry] = [:]
     public private(set) var order: [String] = []
+    public let clock: Clock
 
-    public init() {}
+    public init(clock: Clock = .wall) { self.clock = clock }
 
     /// Which clock timings read: wall time, or the process's CPU time (all threads summed). On a machine
     /// shared with other work, CPU time of a one-thread run is the figure that does not move with the load.
-    public enum Clock: String, Sendable { case wall, cpu }
-    nonisolated(unsafe) public static var clock: Clock = .wall
+    public enum Clock: String, Sendable {
+        case wall, cpu
 
-    /// Seconds on the chosen clock, from an arbitrary origin.
-    public static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(clock == .cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        /// Seconds on this clock, from an arbitrary origin.
+        public func now() -> Double {
+            var ts = timespec()
+            clock_gettime(self == .cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
+            return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        }
     }
 
     @inline(__always)
-    public static func measure<T>(_ name: @autoclosure () -> String, flops: Double = 0, _ body: () -> T) -> T {
-        guard let profiler = shared else { return body() }
-        let start = now()
+    public func measure<T>(_ name: String, flops: Double = 0, _ body: () -> T) -> T {
+        let start = clock.now()
         let result = body()
-        profiler.add(name(), seconds: now() - start, flops: flops)
+        add(name, seconds: clock.now() - start, flops: flops)
         return result
     }
 

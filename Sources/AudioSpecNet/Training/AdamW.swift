@@ -36,7 +36,7 @@ public final class AdamW {
     }
 
     /// One update of `parameters` from `gradients` at learning rate `lr`.
-    public func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, lr: Double) {
+    public func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, lr: Double, parallel: Parallel) {
         step += 1
         let t = Double(step)
         let biasCorrection1 = 1 - pow(beta1, t)
@@ -45,7 +45,7 @@ public final class AdamW {
         let stepSize = Float(lr / biasCorrection1)
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), bc2 = Float(biasCorrection2Sqrt)
         let m = self.m, v = self.v
-        Parallel.chunks(count, minimumChunk: 1 << 16) { range, _ in
+        parallel.chunks(count, minimumChunk: 1 << 16) { range, _ in
             for i in range {
                 let g = gradients[i]
                 let p = parameters[i] * decay

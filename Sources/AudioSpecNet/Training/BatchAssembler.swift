@@ -64,16 +64,9 @@ public final class BatchAssembler {
         batch.targets.zero()
         let mix = options.mixup.draw(batch: n, rng: &rng)
         batch.mixed = mix != nil
-        for i in 0..<n {
-            let row = batch.targets.data + i * classes
-            if let mix {
-                SoftmaxCrossEntropy.addTarget(label: batch.labels[i], classes: classes, smoothing: options.labelSmoothing, weight: mix.lambda, into: row)
-                SoftmaxCrossEntropy.addTarget(label: batch.labels[mix.partners[i]], classes: classes, smoothing: options.labelSmoothing,
-                                              weight: 1 - mix.lambda, into: row)
-            } else {
-                SoftmaxCrossEntropy.addTarget(label: batch.labels[i], classes: classes, smoothing: options.labelSmoothing, weight: 1, into: row)
-            }
-        }
+        SoftmaxCrossEntropy.writeTargets(labels: batch.labels, classes: classes, smoothing: options.labelSmoothing,
+                                         mix: mix.map { (partners: $0.partners.map { batch.labels[$0] }, lambda: $0.lambda) },
+                                         into: batch.targets.data)
         if let mix {
             Mixup.mix(batch.input.data, size: per, lambda: mix.lambda, partners: mix.partners, scratch: batch.scratch.data)
         }

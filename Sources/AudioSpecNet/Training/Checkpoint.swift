@@ -16,6 +16,20 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// Seconds the training loop waited for batches (0 when preparation stays off the critical path).
     public var dataWaitSeconds: Double = 0
 
+    public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, lr: Double,
+                seconds: Double, samplesPerSecond: Double, best: Bool, dataWaitSeconds: Double = 0) {
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.valLoss = valLoss
+        self.valAccuracy = valAccuracy
+        self.lr = lr
+        self.seconds = seconds
+        self.samplesPerSecond = samplesPerSecond
+        self.best = best
+        self.dataWaitSeconds = dataWaitSeconds
+    }
+
     enum CodingKeys: String, CodingKey {
         case epoch, lr, seconds, best, dataWaitSeconds = "data_wait_s"
         case trainLoss = "train_loss", trainAccuracy = "train_acc", valLoss = "val_loss", valAccuracy = "val_acc"

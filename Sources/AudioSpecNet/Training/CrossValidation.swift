@@ -29,7 +29,7 @@ public enum CrossValidation {
         let dataset = try ESC50Dataset(root: options.dataDirectory)
         let folds = dataset.foldsOnDisk
         guard folds.count >= 3 || (folds.count >= 2 && options.valFold == nil) else {
-            throw AudioSpecNetError.invalidArgument("--cv needs at least 3 folds with audio (2 with --val-fold none), found \(folds)")
+            throw AudioSpecNetError.invalidArgument("cross-validation needs at least 3 folds with audio (2 without a validation fold), found \(folds)")
         }
         message("cross-validation over folds \(folds.map(String.init).joined(separator: ",")) (each the test fold once\(options.valFold == nil ? ", selection on the test fold: optimistic" : ", validation = the fold before it"))")
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)

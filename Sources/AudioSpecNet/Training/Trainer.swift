@@ -76,7 +76,8 @@ public enum TrainingStop: Error, CustomStringConvertible {
 public final class Trainer {
     public let options: TrainingOptions
     public let data: TrainingData
-    public let outputDirectory: String
+    public let directory: RunDirectory
+    public var outputDirectory: String { directory.path }
     public let model: AudioCNN
     public let optimizer: AdamW
     public let schedule: OneCycleLR
@@ -92,10 +93,10 @@ public final class Trainer {
     private let evalInput: Tensor
     private let evalTargets: Tensor
 
-    public var lastPath: String { outputDirectory + "/last.safetensors" }
-    public var bestPath: String { outputDirectory + "/best.safetensors" }
+    public var lastPath: String { directory.last }
+    public var bestPath: String { directory.best }
     /// The best epoch's weights as a plain model file, written when the run ends.
-    public var modelPath: String { outputDirectory + "/model.safetensors" }
+    public var modelPath: String { directory.model }
     public var stepsPerEpoch: Int { assembler.steps(perEpoch: data.train.count) }
 
     public init(options: TrainingOptions, data: TrainingData, outputDirectory: String) throws {
@@ -104,8 +105,8 @@ public final class Trainer {
         options.architecture.numClasses = data.classes.count
         self.options = options
         self.data = data
-        self.outputDirectory = outputDirectory
-        model = try AudioCNN(config: options.architecture, seed: options.seed)
+        directory = RunDirectory(outputDirectory)
+        model = try AudioCNN(config: options.architecture, seed: options.seed, context: ComputeContext(threads: options.threads))
         model.dropout.probability = options.dropout
         optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
         assembler = BatchAssembler(data: data, options: options)
@@ -148,97 +149,113 @@ public final class Trainer {
     /// Trains until `options.epochs` are complete (or a stop), then tests the best checkpoint.
     @discardableResult
     public func run() throws -> TrainingSummary {
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-        let runStart = DispatchTime.now().uptimeNanoseconds
-        let wallBefore = state.wallSeconds
-        func wall() -> Double { wallBefore + Double(DispatchTime.now().uptimeNanoseconds - runStart) * 1e-9 }
-        let steps = stepsPerEpoch
-        let classes = data.classes.count
+        try directory.create()
+        let wall = Stopwatch(offset: state.wallSeconds)
         defer { assembler.drain() }
         while state.epoch < options.epochs {
             let epoch = state.epoch + 1
-            let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: epoch)
-            var epochStart = DispatchTime.now().uptimeNanoseconds
-            var trainSeconds = state.partialSeconds
-            var lr = 0.0
-            while state.stepInEpoch < steps {
-                let step = state.stepInEpoch
-                if StopSignal.requested || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
-                    state.partialSeconds = trainSeconds + Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
-                    state.wallSeconds = wall()
-                    try saveLast()
-                    throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
-                }
-                let waitStart = DispatchTime.now().uptimeNanoseconds
-                let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
-                state.partialDataWait += Double(DispatchTime.now().uptimeNanoseconds - waitStart) * 1e-9
-                model.arena.zeroGradients()
-                let logits = model.forward(batch.input, training: true)
-                let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
-                guard loss.isFinite else {
-                    throw TrainingStop.nonFinite(epoch: epoch, step: step + 1, loss: loss,
-                                                 lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
-                }
-                var correct = 0
-                for i in 0..<batch.count where argmax(logits.data + i * classes, classes) == batch.labels[i] { correct += 1 }
-                model.backward(logitsGradient: logitsGradient)
-                let (stepLR, beta1) = schedule.at(state.globalStep)
-                lr = stepLR
-                optimizer.beta1 = beta1
-                optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR)
-                state.globalStep += 1
-                state.stepInEpoch += 1
-                state.partialLoss += loss * Double(batch.count)
-                state.partialCorrect += correct
-                state.partialSeen += batch.count
-                let elapsed = trainSeconds + Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
-                let rate = Double(state.partialSeen) / max(elapsed, 1e-9)
-                events(.step(StepProgress(epoch: epoch, epochs: options.epochs, step: state.stepInEpoch, steps: steps,
-                                          loss: state.partialLoss / Double(state.partialSeen),
-                                          accuracy: Double(state.partialCorrect) / Double(state.partialSeen),
-                                          samplesPerSecond: rate,
-                                          etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9))))
-            }
-            trainSeconds += Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
-            if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
-            epochStart = DispatchTime.now().uptimeNanoseconds
-            // Without a held-out split every epoch is "best": the model is the last epoch (OneCycle ends near lr 0).
-            let heldOut = data.validation.count > 0
-            let (valLoss, valAcc) = heldOut ? evaluate(data.validation) : (0, 0)
-            guard valLoss.isFinite else {
-                throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
-                                             lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
-            }
-            let evalSeconds = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
-            let isBest = !heldOut || valAcc > state.bestValAccuracy
-            var metrics = EpochMetrics(epoch: epoch, trainLoss: state.partialLoss / Double(max(1, state.partialSeen)),
-                                       trainAccuracy: Double(state.partialCorrect) / Double(max(1, state.partialSeen)),
-                                       valLoss: heldOut ? valLoss : nil, valAccuracy: heldOut ? valAcc : nil, lr: lr, seconds: trainSeconds + evalSeconds,
-                                       samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest,
-                                       dataWaitSeconds: state.partialDataWait)
-            metrics.best = isBest
-            state.history.append(metrics)
-            state.epoch = epoch
-            state.stepInEpoch = 0
-            state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0; state.partialDataWait = 0
-            if isBest {
-                state.bestEpoch = epoch
-                state.bestValAccuracy = valAcc
-                state.bestValLoss = valLoss
-            }
-            state.wallSeconds = wall()
-            // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
-            // deterministically (and rewrites the same best).
-            if isBest { try saveCheckpoint(to: bestPath) }
-            try saveLast()
-            try writeMetrics()
-            events(.epoch(metrics, epochs: options.epochs))
+            let (trainSeconds, lr) = try trainEpoch(epoch, wall: wall)
+            try endEpoch(epoch, trainSeconds: trainSeconds, lr: lr, wall: wall)
         }
         return try finish(wall: wall)
     }
 
+    /// The remaining steps of epoch `epoch` (all of them, or those after a resume point); returns the
+    /// epoch's training seconds and its last learning rate. A stop request saves `last` and throws.
+    private func trainEpoch(_ epoch: Int, wall: Stopwatch) throws -> (seconds: Double, lr: Double) {
+        let steps = stepsPerEpoch
+        let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: epoch)
+        let clock = Stopwatch(offset: state.partialSeconds)
+        var lr = 0.0
+        while state.stepInEpoch < steps {
+            let step = state.stepInEpoch
+            if StopSignal.requested || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
+                state.partialSeconds = clock.seconds
+                state.wallSeconds = wall.seconds
+                try saveLast()
+                throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
+            }
+            let wait = Stopwatch()
+            let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
+            state.partialDataWait += wait.seconds
+            let result = try self.step(batch, epoch: epoch, step: step)
+            lr = result.lr
+            state.globalStep += 1
+            state.stepInEpoch += 1
+            state.partialLoss += result.loss * Double(batch.count)
+            state.partialCorrect += result.correct
+            state.partialSeen += batch.count
+            let rate = Double(state.partialSeen) / max(clock.seconds, 1e-9)
+            events(.step(StepProgress(epoch: epoch, epochs: options.epochs, step: state.stepInEpoch, steps: steps,
+                                      loss: state.partialLoss / Double(state.partialSeen),
+                                      accuracy: Double(state.partialCorrect) / Double(state.partialSeen),
+                                      samplesPerSecond: rate,
+                                      etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9))))
+        }
+        if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
+        return (clock.seconds, lr)
+    }
+
+    /// One optimizer step: forward in training mode, the soft-target loss, backward, AdamW at the
+    /// schedule's lr and β₁ for the current global step. Returns the loss, the batch's correct
+    /// predictions and the lr used; a non-finite loss stops the run before the update.
+    private func step(_ batch: TrainingBatch, epoch: Int, step: Int) throws -> (loss: Double, correct: Int, lr: Double) {
+        let classes = data.classes.count
+        model.arena.zeroGradients()
+        let logits = model.forward(batch.input, training: true)
+        let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
+        guard loss.isFinite else {
+            throw TrainingStop.nonFinite(epoch: epoch, step: step + 1, loss: loss,
+                                         lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+        }
+        var correct = 0
+        for i in 0..<batch.count where argmax(logits.data + i * classes, classes) == batch.labels[i] { correct += 1 }
+        model.backward(logitsGradient: logitsGradient)
+        let (stepLR, beta1) = schedule.at(state.globalStep)
+        optimizer.beta1 = beta1
+        optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR,
+                         parallel: model.context.parallel)
+        return (loss, correct, stepLR)
+    }
+
+    /// After an epoch's steps: validation, the epoch's metrics, the best epoch, checkpoints and metric files.
+    private func endEpoch(_ epoch: Int, trainSeconds: Double, lr: Double, wall: Stopwatch) throws {
+        let steps = stepsPerEpoch
+        let evalClock = Stopwatch()
+        // Without a held-out split every epoch is "best": the model is the last epoch (OneCycle ends near lr 0).
+        let heldOut = data.validation.count > 0
+        let (valLoss, valAcc) = heldOut ? evaluate(data.validation) : (0, 0)
+        guard valLoss.isFinite else {
+            throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
+                                         lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+        }
+        let evalSeconds = evalClock.seconds
+        let isBest = !heldOut || valAcc > state.bestValAccuracy
+        let metrics = EpochMetrics(epoch: epoch, trainLoss: state.partialLoss / Double(max(1, state.partialSeen)),
+                                   trainAccuracy: Double(state.partialCorrect) / Double(max(1, state.partialSeen)),
+                                   valLoss: heldOut ? valLoss : nil, valAccuracy: heldOut ? valAcc : nil, lr: lr, seconds: trainSeconds + evalSeconds,
+                                   samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest,
+                                   dataWaitSeconds: state.partialDataWait)
+        state.history.append(metrics)
+        state.epoch = epoch
+        state.stepInEpoch = 0
+        state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0; state.partialDataWait = 0
+        if isBest {
+            state.bestEpoch = epoch
+            state.bestValAccuracy = valAcc
+            state.bestValLoss = valLoss
+        }
+        state.wallSeconds = wall.seconds
+        // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
+        // deterministically (and rewrites the same best).
+        if isBest { try saveCheckpoint(to: bestPath) }
+        try saveLast()
+        try writeMetrics()
+        events(.epoch(metrics, epochs: options.epochs))
+    }
+
     /// Tests the best checkpoint on the test fold once and writes summary.json.
-    private func finish(wall: () -> Double) throws -> TrainingSummary {
+    private func finish(wall: Stopwatch) throws -> TrainingSummary {
         assembler.drain()
         let best = try SafetensorsFile(path: bestPath)
         try ModelFile.loadWeights(into: model, from: best)
@@ -247,16 +264,16 @@ public final class Trainer {
         let heldOut = data.validation.count > 0
         let optimistic = options.valFold == nil && tested
         let selection = !heldOut ? "nothing held out: the model is the last epoch"
-            : optimistic ? "best epoch picked on the test fold (--val-fold none)" : "best epoch picked on validation fold \(options.valFold!)"
+            : optimistic ? "best epoch picked on the test fold (no validation fold)" : "best epoch picked on validation fold \(options.valFold!)"
         let rates = state.history.map(\.samplesPerSecond)
         let summary = TrainingSummary(
             epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: heldOut ? state.bestValAccuracy : nil,
             bestValLoss: heldOut ? state.bestValLoss : nil, testAccuracy: tested ? testAcc : nil, testLoss: tested ? testLoss : nil,
             testFold: options.testFold, valFold: options.valFold, selection: selection,
             trainClips: data.train.count, valClips: data.validation.count, testClips: data.test.count,
-            meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall(),
+            meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall.seconds,
             note: optimistic ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)
-        try AtomicFile.write(prettyJSON(summary) + "\n", to: outputDirectory + "/summary.json")
+        try AtomicFile.write(prettyJSON(summary) + "\n", to: directory.summary)
         // The model alone (no optimizer state: a third of the checkpoint), with the run's summary.
         var metadata = ModelExport.modelMetadata(try ModelFile.readMetadata(best))
         metadata.extra["training_summary"] = jsonString(summary)
@@ -310,14 +327,12 @@ public final class Trainer {
     /// metrics.jsonl and metrics.csv rewritten from the history (so a resume never leaves extra rows),
     /// and the curves.
     public func writeMetrics() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let lines = try state.history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: outputDirectory + "/metrics.jsonl")
+        let lines = state.history.map(jsonString)
+        try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: directory.metricsJSONL)
         try AtomicFile.write(([EpochMetrics.csvHeader] + state.history.map(\.csvRow)).joined(separator: "\n") + "\n",
-                             to: outputDirectory + "/metrics.csv")
+                             to: directory.metricsCSV)
         if drawCurves {
-            try LineChart.learningCurves(state.history, validationLabel: options.valFold == nil ? "test (selects)" : "val").writePNG(to: outputDirectory + "/curves.png")
+            try LineChart.learningCurves(state.history, validationLabel: options.valFold == nil ? "test (selects)" : "val").writePNG(to: directory.curves)
         }
     }
 }
@@ -326,11 +341,4 @@ public final class Trainer {
     var best = 0
     for j in 1..<max(1, n) where p[j] > p[best] { best = j }
     return best
-}
-
-func prettyJSON<T: Encodable>(_ value: T) -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
 }

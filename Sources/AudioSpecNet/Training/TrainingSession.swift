@@ -28,13 +28,12 @@ public enum TrainingSession {
 
     /// Checks `outputDirectory` against `resume` before any expensive work.
     public static func checkOutputDirectory(_ outputDirectory: String, resume: Bool) throws {
-        let last = outputDirectory + "/last.safetensors"
-        let exists = FileManager.default.fileExists(atPath: last)
+        let exists = RunDirectory(outputDirectory).holdsRun
         if resume && !exists {
             throw AudioSpecNetError.file(path: outputDirectory, reason: "nothing to resume (no last.safetensors)")
         }
         if !resume && exists {
-            throw AudioSpecNetError.file(path: outputDirectory, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
+            throw AudioSpecNetError.file(path: outputDirectory, reason: "already holds a run (last.safetensors): resume it, or choose another directory")
         }
     }
 
@@ -47,7 +46,7 @@ public enum TrainingSession {
         if resume {
             // refuse a changed configuration before the (possibly long) spectrogram pass; the data are
             // compared once loaded
-            let saved = try Checkpoint.read(path: outputDirectory + "/last.safetensors").options
+            let saved = try Checkpoint.read(path: RunDirectory(outputDirectory).last).options
             var now = options
             now.architecture.numClasses = saved.architecture.numClasses
             if let d = now.firstDifference(from: saved) {
@@ -68,7 +67,7 @@ public enum TrainingSession {
                              cacheDirectory: String? = nil, message: (String) -> Void = { _ in }) throws -> Trainer {
         try checkOutputDirectory(outputDirectory, resume: resume)
         let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory)
-        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        try trainer.directory.create()
         if resume {
             try trainer.resume()
             let st = trainer.state
@@ -84,7 +83,7 @@ public enum TrainingSession {
                 dataIdentity: Dictionary(data.identity.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                 classes: data.classes, parameters: trainer.model.arena.parameterCount, stepsPerEpoch: trainer.stepsPerEpoch,
                 toolVersion: audioSpecNetVersion, cacheDirectory: cacheDirectory, notes: data.notes)
-            try AtomicFile.write(prettyJSON(config) + "\n", to: outputDirectory + "/config.json")
+            try AtomicFile.write(prettyJSON(config) + "\n", to: trainer.directory.config)
         }
         return trainer
     }

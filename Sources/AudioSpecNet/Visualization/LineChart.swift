@@ -16,25 +16,38 @@ public enum LineChart {
     static let grid = RGB(225, 225, 225), axis = RGB(60, 60, 60), text = RGB(40, 40, 40), bestColor = RGB(44, 160, 44)
 
     /// Draws `series` (x = epoch = index + 1) in the plotting rectangle, y over `yRange` (fitted to the
-    /// data when nil); labels go outside the rectangle (title above, values left, epochs below).
+    /// data when nil); labels go outside the rectangle (title above, values left, epochs below). With
+    /// `logScale` the y axis is logarithmic (positive values only; a loss that falls by decades stays
+    /// readable late in a run). `marker` draws the best epoch: a thick dashed line labelled "best N".
     public static func drawPanel(_ image: inout RGBImage, x: Int, y: Int, width: Int, height: Int, title: String, series: [Series],
-                                 yRange: ClosedRange<Double>? = nil, gridLines: Int = 5, percent: Bool = false, marker: Int? = nil) {
-        let finite = series.flatMap(\.values).filter(\.isFinite)
-        var lo = yRange?.lowerBound ?? (finite.min() ?? 0), hi = yRange?.upperBound ?? (finite.max() ?? 1)
-        if yRange == nil { lo = min(lo, 0); hi = hi + 0.05 * max(hi - lo, 1e-9) }
+                                 yRange: ClosedRange<Double>? = nil, gridLines: Int = 5, percent: Bool = false, logScale: Bool = false,
+                                 marker: Int? = nil) {
+        // Positions are computed on t(v): v itself, or log10 v on a log axis.
+        func t(_ v: Double) -> Double { logScale ? log10(max(v, 1e-12)) : v }
+        let finite = series.flatMap(\.values).filter { $0.isFinite && (!logScale || $0 > 0) }.map(t)
+        var lo = yRange.map { t($0.lowerBound) } ?? (finite.min() ?? 0), hi = yRange.map { t($0.upperBound) } ?? (finite.max() ?? 1)
+        if yRange == nil {
+            if logScale {
+                let pad = 0.05 * max(hi - lo, 0.1)
+                lo -= pad; hi += pad
+            } else {
+                lo = min(lo, 0); hi = hi + 0.05 * max(hi - lo, 1e-9)
+            }
+        }
         if hi <= lo { hi = lo + 1 }
         image.drawText(title, x: x, y: y - 22, scale: 2, color: text)
         for g in 0...gridLines {
             let gy = y + height - 1 - (height - 1) * g / gridLines
             image.drawLine(x0: x, y0: gy, x1: x + width - 1, y1: gy, grid)
             let v = lo + (hi - lo) * Double(g) / Double(gridLines)
-            let label = percent ? String(format: "%.0f%%", 100 * v) : String(format: hi - lo < 0.5 ? "%.2f" : "%.1f", v)
+            let label = logScale ? String(format: "%.3g", pow(10, v))
+                : percent ? String(format: "%.0f%%", 100 * v) : String(format: hi - lo < 0.5 ? "%.2f" : "%.1f", v)
             let size = BitmapFont.size(of: label)
             image.drawText(label, x: x - size.width - 5, y: gy - size.height / 2, color: text)
         }
         let points = max(1, series.map(\.values.count).max() ?? 1)
         func px(_ i: Int) -> Int { points == 1 ? x + width / 2 : x + (width - 1) * i / (points - 1) }
-        func py(_ v: Double) -> Int { y + height - 1 - Int(((min(max(v, lo), hi) - lo) / (hi - lo)) * Double(height - 1)) }
+        func py(_ v: Double) -> Int { y + height - 1 - Int(((min(max(t(v), lo), hi) - lo) / (hi - lo)) * Double(height - 1)) }
         // epoch ticks: about 6 labels, at round steps
         let rawStep = max(1, points / 6)
         let magnitude = Int(pow(10, floor(log10(Double(rawStep)))))
@@ -52,7 +65,14 @@ public enum LineChart {
         if let marker, marker >= 1, marker <= points {
             let mx = px(marker - 1)
             var yy = y
-            while yy < y + height { image.drawLine(x0: mx, y0: yy, x1: mx, y1: min(y + height - 1, yy + 3), bestColor); yy += 7 }
+            while yy < y + height {
+                image.drawLine(x0: mx, y0: yy, x1: mx, y1: min(y + height - 1, yy + 5), bestColor, thickness: 3)
+                yy += 9
+            }
+            let label = "best \(marker)", size = BitmapFont.size(of: label)
+            let lx = mx + 6 + size.width < x + width ? mx + 6 : mx - 6 - size.width
+            image.fillRect(x: lx - 2, y: y + 4, width: size.width + 4, height: size.height + 4, RGB(255, 255, 255))
+            image.drawText(label, x: lx, y: y + 6, color: bestColor)
         }
         for s in series {
             var previous: (Int, Int)? = nil
@@ -82,7 +102,8 @@ public enum LineChart {
         }
     }
 
-    /// The two-panel learning-curve picture of a run.
+    /// The two-panel learning-curve picture of a run: loss on a log axis, accuracy in percent, the best
+    /// epoch marked on both.
     /// `validationLabel` names the selection split ("val", or "test" when selecting on the test fold).
     public static func learningCurves(_ history: [EpochMetrics], validationLabel: String = "val", width: Int = 1000, height: Int = 440) -> RGBImage {
         var image = RGBImage(width: width, height: height)
@@ -92,7 +113,7 @@ public enum LineChart {
         drawPanel(&image, x: left, y: top, width: panelWidth, height: panelHeight, title: "loss", series: [
             Series(label: "train", values: history.map(\.trainLoss), color: trainColor),
             Series(label: validationLabel, values: history.map { $0.valLoss ?? .nan }, color: valColor),
-        ], marker: best)
+        ], logScale: true, marker: best)
         drawPanel(&image, x: left + panelWidth + gap, y: top, width: panelWidth, height: panelHeight, title: "accuracy", series: [
             Series(label: "train", values: history.map(\.trainAccuracy), color: trainColor),
             Series(label: validationLabel, values: history.map { $0.valAccuracy ?? .nan }, color: valColor),

@@ -46,28 +46,34 @@ public struct NetworkBenchmark {
     public var inferRepeatsBatched = 3
     public var mels = 128
     public var frames = 216
+    /// Worker threads of the model's context.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// What the timings read: wall time, or process CPU time (steady on a loaded machine).
+    public var clock: Profiler.Clock = .wall
 
     public init() {}
 
     /// GFLOP/s of 1024³ sgemms, one per worker concurrently (BLAS single-threaded inside, as the kernels
     /// run it), best of three rounds.
-    public static func sgemmPeak() -> Double {
-        let n = 1024, workers = max(1, Parallel.threads)
+    public static func sgemmPeak(threads: Int, clock: Profiler.Clock) -> Double {
+        let n = 1024, workers = max(1, threads), parallel = Parallel(threads: workers)
         let a = Tensor(shape: [workers, n, n]), b = Tensor(shape: [workers, n, n]), c = Tensor(shape: [workers, n, n])
         for i in 0..<a.count { a.data[i] = Float(i % 7) * 0.1; b.data[i] = Float(i % 5) * 0.1 }
         var best = Double.infinity
         for _ in 0..<3 {
-            let start = Profiler.now()
-            Parallel.forEach(workers) { w in
+            let start = clock.now()
+            parallel.forEach(workers) { w in
                 sgemm(m: n, n: n, k: n, a: a.data + w * n * n, b: b.data + w * n * n, c: c.data + w * n * n)
             }
-            best = min(best, Profiler.now() - start)
+            best = min(best, clock.now() - start)
         }
         return 2 * Double(n * n * n * workers) / best / 1e9
     }
 
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
-        let model = try AudioCNN(config: config, seed: 0)
+        let profiler = Profiler(clock: clock)
+        let model = try AudioCNN(config: config, seed: 0, context: ComputeContext(threads: threads))
+        let parallel = model.context.parallel
         let optimizer = AdamW(parameterCount: model.arena.parameterCount)
         var rng = RandomGenerator(seed: 1)
         let x = Tensor(shape: [batch, 1, mels, frames], values: (0..<(batch * mels * frames)).map { _ in Float(rng.nextNormal() * 20 - 40) })
@@ -77,21 +83,22 @@ public struct NetworkBenchmark {
         func trainStep() {
             model.arena.zeroGradients()
             let logits = model.forward(x, training: true)
-            Profiler.measure("loss") { _ = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: grad) }
+            model.context.measure("loss") { _ = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: grad) }
             model.backward(logitsGradient: grad)
-            Profiler.measure("adamw") { optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: 1e-3) }
+            model.context.measure("adamw") {
+                optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: 1e-3, parallel: parallel)
+            }
         }
         for i in 0..<warmupSteps { progress("warm-up step \(i + 1)/\(warmupSteps)"); trainStep() }
-        let profiler = Profiler()
-        Profiler.shared = profiler
+        model.context.profiler = profiler
         var trainSeconds = 0.0
         for i in 0..<steps {
             progress("training step \(i + 1)/\(steps)")
-            let start = Profiler.now()
-            Profiler.measure("total") { trainStep() }
-            trainSeconds += Profiler.now() - start
+            let start = clock.now()
+            profiler.measure("total") { trainStep() }
+            trainSeconds += clock.now() - start
         }
-        Profiler.shared = nil
+        model.context.profiler = nil
         let trainPeak = peakResidentMiB()
         let total = profiler.entries["total"]?.seconds ?? trainSeconds
         let layers = profiler.order.filter { $0 != "total" }.map { name -> LayerTime in
@@ -102,17 +109,17 @@ public struct NetworkBenchmark {
         func inferMs(_ n: Int, repeats: Int) -> Double {
             let xi = Tensor(shape: [n, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: n * mels * frames)))
             _ = model.forward(xi, training: false)
-            let start = Profiler.now()
+            let start = clock.now()
             for _ in 0..<repeats { _ = model.forward(xi, training: false) }
-            return (Profiler.now() - start) * 1e3 / Double(repeats * n)
+            return (clock.now() - start) * 1e3 / Double(repeats * n)
         }
         progress("sgemm peak")
-        let peak = Self.sgemmPeak()
+        let peak = Self.sgemmPeak(threads: threads, clock: clock)
         progress("inference at batch 1")
         let b1 = inferMs(1, repeats: inferRepeatsBatch1)
         progress("inference at batch \(batch)")
         let bn = inferMs(batch, repeats: inferRepeatsBatched)
-        return Result(clock: Profiler.clock.rawValue, threads: Parallel.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
+        return Result(clock: clock.rawValue, threads: model.context.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
                       peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, sgemmPeakGFLOPS: peak, layers: layers)
     }

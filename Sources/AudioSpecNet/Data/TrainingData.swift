@@ -1,0 +1,124 @@
+import Foundation
+
+/// Which clips of an ESC-50 layout a run uses: the held-out folds (nil: none) and the training folds
+/// (empty: every other fold that has audio on disk).
+public struct DataSelection: Sendable {
+    public var dataDirectory: String
+    public var testFold: Int?
+    public var valFold: Int?
+    public var trainFolds: [Int]
+    /// Skip clips the metadata lists but the disk lacks, instead of failing.
+    public var allowMissing: Bool
+    public init(dataDirectory: String, testFold: Int?, valFold: Int?, trainFolds: [Int] = [], allowMissing: Bool = false) {
+        self.dataDirectory = dataDirectory
+        self.testFold = testFold
+        self.valFold = valFold
+        self.trainFolds = trainFolds
+        self.allowMissing = allowMissing
+    }
+}
+
+/// The clips of a run: spectrograms of every clip in use (one store), and which of them form the
+/// training, validation and test sets, with labels.
+public final class TrainingData {
+    public struct Split {
+        /// Indices into the store.
+        public var indices: [Int]
+        public var labels: [Int]
+        public var names: [String]
+        public var count: Int { indices.count }
+        public init(indices: [Int], labels: [Int], names: [String]) { self.indices = indices; self.labels = labels; self.names = names }
+    }
+
+    public let store: SpectrogramStore
+    public let classes: [String]
+    public let train: Split
+    /// The selection split: the validation fold, or the test fold with `--val-fold none`.
+    public let validation: Split
+    public let test: Split
+    public let trainFolds: [Int]
+    public let metadataHash: String
+    public var notes: [String] = []
+
+    public init(store: SpectrogramStore, classes: [String], train: Split, validation: Split, test: Split,
+                trainFolds: [Int], metadataHash: String) {
+        self.store = store
+        self.classes = classes
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.trainFolds = trainFolds
+        self.metadataHash = metadataHash
+    }
+
+    /// Identity of the data: counts, the metadata's hash and a hash of the clip lists.
+    public var identity: [(key: String, value: String)] {
+        let list = (train.names + ["|"] + validation.names + ["|"] + test.names).joined(separator: "\n")
+        return [("classes", "\(classes.count)"), ("train-clips", "\(train.count)"), ("val-clips", "\(validation.count)"),
+                ("test-clips", "\(test.count)"), ("metadata-hash", metadataHash), ("clip-list", fnv1a64Hex(Data(list.utf8)))]
+    }
+
+    /// Opens the ESC-50 layout, selects the folds, and builds the spectrograms (in parallel over `threads`,
+    /// cached). Throws `CancellationError` once `isCancelled` returns true.
+    public static func load(_ options: DataSelection, frontEnd: FrontEndConfig, threads: Int, cacheDirectory: String?,
+                            isCancelled: @escaping @Sendable () -> Bool = { false },
+                            progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
+        let dataset = try ESC50Dataset(root: options.dataDirectory)
+        var notes = dataset.warnings
+        let inUseOther = Set((options.testFold.map { [$0] } ?? []) + (options.valFold.map { [$0] } ?? []))
+        let listedFolds = Set(dataset.metadata.clips.map(\.fold))
+        for f in inUseOther where !listedFolds.contains(f) {
+            throw AudioSpecNetError.invalidArgument("fold \(f) does not exist in \(dataset.metadata.path) (folds \(listedFolds.sorted()))")
+        }
+        let trainFolds = options.trainFolds.isEmpty ? listedFolds.subtracting(inUseOther).sorted() : options.trainFolds
+        // Folds not listed on disk at all may be absent (e.g. a 4-fold copy) only when not in use; when the
+        // train folds were derived, drop those that have no audio at all rather than failing.
+        let onDisk = Set(dataset.foldsOnDisk)
+        var train = trainFolds
+        if options.trainFolds.isEmpty {
+            let absent = train.filter { !onDisk.contains($0) }
+            if !absent.isEmpty {
+                train.removeAll { absent.contains($0) }
+                notes.append("fold\(absent.count == 1 ? "" : "s") \(absent.map(String.init).joined(separator: ",")) \(absent.count == 1 ? "has" : "have") no audio on disk: training on fold\(train.count == 1 ? "" : "s") \(train.map(String.init).joined(separator: ","))")
+            }
+        }
+        guard !train.isEmpty else { throw AudioSpecNetError.invalidArgument("no training folds left (test fold \(options.testFold.map(String.init) ?? "none"), validation \(options.valFold.map(String.init) ?? "none"))") }
+        var allMissing: [String] = []
+        func pick(_ folds: [Int]) throws -> [ESC50Clip] {
+            let (clips, missing) = try dataset.select(folds: Set(folds), allowMissing: options.allowMissing)
+            allMissing += missing
+            return clips
+        }
+        let trainClips = try pick(train)
+        let testClips = try options.testFold.map { try pick([$0]) } ?? []
+        let valClips = try options.valFold.map { try pick([$0]) } ?? testClips
+        if !allMissing.isEmpty {
+            notes.append("skipping \(allMissing.count) clip\(allMissing.count == 1 ? "" : "s") the metadata lists but the disk lacks (\(ESC50Dataset.firstFew(allMissing))), as allowed")
+        }
+        let required = [("training", trainClips, true), ("validation", valClips, options.valFold != nil || options.testFold != nil),
+                        ("test", testClips, options.testFold != nil)]
+        for (name, clips, needed) in required where needed && clips.isEmpty {
+            throw AudioSpecNetError.invalidArgument("the \(name) set is empty")
+        }
+        var all: [ESC50Clip] = []
+        var position: [String: Int] = [:]
+        func split(_ clips: [ESC50Clip]) -> Split {
+            var indices: [Int] = []
+            for c in clips {
+                if let p = position[c.filename] { indices.append(p); continue }
+                position[c.filename] = all.count
+                indices.append(all.count)
+                all.append(c)
+            }
+            return Split(indices: indices, labels: clips.map(\.target), names: clips.map(\.filename))
+        }
+        let trainSplit = split(trainClips), valSplit = split(valClips), testSplit = split(testClips)
+        let store = try SpectrogramStore.build(paths: all.map { dataset.path(of: $0) }, frontEnd: try FrontEnd(config: frontEnd),
+                                               threads: threads, cacheDirectory: cacheDirectory, isCancelled: isCancelled,
+                                               progress: progress)
+        let data = TrainingData(store: store, classes: dataset.metadata.classes, train: trainSplit, validation: valSplit,
+                                test: testSplit, trainFolds: train, metadataHash: dataset.metadata.contentHash)
+        data.notes = notes
+        return data
+    }
+}

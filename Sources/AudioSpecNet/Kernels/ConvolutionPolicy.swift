@@ -1,0 +1,92 @@
+/// Which algorithm computes a convolution. All give the same result up to float32 rounding.
+public enum ConvolutionAlgorithm: Sendable, Hashable {
+    /// The fastest correct choice for the shape and, for 3×3/1/1, for each call's batch and map size and
+    /// pass (see `ConvolutionPolicy.algorithm(batch:height:width:pass:)`).
+    case auto
+    /// im2col + sgemm: any kernel, stride and padding.
+    case im2col
+    /// Winograd F(2×2, 3×3): 3×3, stride 1, padding 1 only; 2.25× fewer multiplies, float32-exact-ish.
+    case winograd2x2
+    /// Winograd F(4×4, 3×3): 3×3, stride 1, padding 1 only; 4× fewer multiplies, ≈ 3× F(2×2)'s rounding error.
+    case winograd4x4
+}
+
+/// What `.auto` may choose for a 3×3 stride-1 convolution, and the cost model it chooses with. Part of a
+/// `ComputeContext`; the defaults are the measured choices documented below.
+public struct ConvolutionPolicy: Sendable, Hashable {
+    /// Which pass a convolution call is.
+    public enum Pass: Sendable, Hashable {
+        /// A forward whose result a backward will differentiate (training).
+        case trainingForward
+        /// A forward nothing will differentiate (inference, validation).
+        case evaluationForward
+        /// The input- and weight-gradient passes.
+        case backward
+    }
+
+    /// Whether `.auto` may pick F(4×4, 3×3) for a training forward. Off by default, for accuracy: on the
+    /// whole recipe network in training mode at batch 2 (ModelParityTests, width 64), BatchNorm's backward
+    /// amplifies the forward's rounding into the gradients by about 10⁴. With F(4×4) for every 3×3/1
+    /// forward, Swift's worst gradient error is 0.120 against PyTorch float32's own 0.066 on the same case
+    /// (F(2×2): 0.078), over the test's 1.5× bar, even with the better-conditioned points of `WinogradF4`
+    /// (the textbook ones: 0.122), whose forward error is still ≈ 3× F(2×2)'s; with F(4×4) at layer1 only
+    /// (what this allows at batch 2) 0.092, at layer1–2 0.074: a draw that F(4×4) makes wider, not a
+    /// margin to rely on. Turning it on saves another ≈ 6 % of a training step's convolutions (batch 32,
+    /// one core: ≈ 2670 ms instead of ≈ 2850–2940).
+    public var winograd4x4InTrainingForward = false
+
+    /// Whether `.auto` may pick F(4×4, 3×3) for the input- and weight-gradient passes. On by default:
+    /// their rounding is not amplified (it enters the gradients linearly), and with F(4×4) in both backward
+    /// passes the recipe network's gradients are as close to float64 as with F(2×2) (ModelParityTests,
+    /// width 64: worst 0.078 either way). The backward being two thirds of the convolutions, this takes a
+    /// training step's from ≈ 3150 ms (F(2×2)) to ≈ 2850–2940 ms (batch 32, one core, CPU time).
+    public var winograd4x4InBackward = true
+
+    /// Whether `.auto` may pick F(4×4, 3×3) for an evaluation-mode forward. On by default: with running
+    /// statistics nothing amplifies the forward's rounding (ModelParityTests' eval logits stay within 4e-7
+    /// of PyTorch's float64 with F(4×4) everywhere), and batch-1 inference is where the transform's savings
+    /// matter most for latency.
+    public var winograd4x4InEvaluation = true
+
+    /// Target for the floats of transformed Winograd tiles (V and M) held at once; larger batches are done
+    /// in image groups of at least 512 tiles. 1 Mi floats (4 MiB) keeps them in the caches between the
+    /// phases, which measured ≈ 1.5× faster at layer1 than whole-batch (8 Mi floats) groups, and bounds the
+    /// workspace. Tests lower it to exercise the grouping.
+    public var winogradTransformBudget = 1 << 20
+
+    /// The machine constants `.auto` weighs the algorithms with. Fitted by hand to single-core measurements
+    /// on the development machine (an AMD EPYC core with OpenBLAS; `audiospecnet bench convolutions` at
+    /// batch 1 and 32): Winograd F(m×m) costs α²·K·C·(P + fixedColumns)
+    /// multiply-adds at `winogradGFLOPS`, P being the tiles of the whole batch and the fixed columns
+    /// standing for the filter transform and the thin-GEMM overhead that do not shrink with the batch;
+    /// im2col costs 9·K·C·(N·H·W) at `im2colGFLOPS`. Only their ratios matter.
+    public struct CostModel: Sendable, Hashable {
+        public var winogradGFLOPS = 150.0
+        public var winogradFixedColumns = 100.0
+        public var im2colGFLOPS = 95.0
+        public init() {}
+    }
+    public var costModel = CostModel()
+
+    public init() {}
+
+    /// The algorithm `.auto` runs for a 3×3/1/1 call with this batch and input size (never `.auto`): Winograd
+    /// for the large maps and batches (F(4×4) where allowed, except where its GEMMs get thin: layer4, 4×7,
+    /// at batch 32), and im2col at batch 1 on the small maps (layer3/4), where the filter transform would
+    /// outweigh the convolution itself.
+    public func algorithm(batch: Int, height: Int, width: Int, pass: Pass) -> ConvolutionAlgorithm {
+        let n = Double(batch), cost = costModel
+        func tiles(_ m: Int) -> Double { n * Double(((height + m - 1) / m) * ((width + m - 1) / m)) }
+        let allowsF4: Bool
+        switch pass {
+        case .trainingForward: allowsF4 = winograd4x4InTrainingForward
+        case .evaluationForward: allowsF4 = winograd4x4InTrainingForward || winograd4x4InEvaluation
+        case .backward: allowsF4 = winograd4x4InTrainingForward || winograd4x4InBackward
+        }
+        let f4 = allowsF4 ? 36 * (tiles(4) + cost.winogradFixedColumns) / cost.winogradGFLOPS : .infinity
+        let f2 = 16 * (tiles(2) + cost.winogradFixedColumns) / cost.winogradGFLOPS
+        let direct = 9 * n * Double(height * width) / cost.im2colGFLOPS
+        if direct <= min(f4, f2) { return .im2col }
+        return f4 < f2 ? .winograd4x4 : .winograd2x2
+    }
+}
