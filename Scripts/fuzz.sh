@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 target=${1:?usage: Scripts/fuzz.sh audio|safetensors|csv [seconds] [libFuzzer flags]}
 seconds=${2:-600}
 shift $(( $# >= 2 ? 2 : 1 ))
-flags=(-c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING)
+flags=(-c release --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING)
 swift build "${flags[@]}" --product audiospecnet-fuzz
 bin="$(swift build "${flags[@]}" --show-bin-path)/audiospecnet-fuzz"
 corpus=.build-fuzz/corpus/$target artifacts=.build-fuzz/artifacts/$target

@@ -90,9 +90,16 @@ public struct SafetensorsFile: Sendable {
             ordered.append((name, offsets[0]))
         }
         // Two tensors sharing bytes would alias each other's values: refused, as the format requires.
-        let byStart = entries.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound || ($0.value.range.lowerBound == $1.value.range.lowerBound && $0.key < $1.key) }
-        for (a, b) in zip(byStart, byStart.dropFirst()) where !a.value.range.isEmpty && b.value.range.lowerBound < a.value.range.upperBound {
-            throw bad("tensors \(a.key) and \(b.key) overlap (data_offsets \(a.value.range.lowerBound)..<\(a.value.range.upperBound) and \(b.value.range.lowerBound)..<\(b.value.range.upperBound))")
+        // Sorted by start, each non-empty range must begin at or after the furthest end so far.
+        let byStart = entries.filter { !$0.value.range.isEmpty }.sorted {
+            $0.value.range.lowerBound < $1.value.range.lowerBound || ($0.value.range.lowerBound == $1.value.range.lowerBound && $0.key < $1.key)
+        }
+        var furthest: (name: String, range: Range<Int>)?
+        for (name, entry) in byStart {
+            if let f = furthest, entry.range.lowerBound < f.range.upperBound {
+                throw bad("tensors \(f.name) and \(name) overlap (data_offsets \(f.range.lowerBound)..<\(f.range.upperBound) and \(entry.range.lowerBound)..<\(entry.range.upperBound))")
+            }
+            if entry.range.upperBound > furthest?.range.upperBound ?? -1 { furthest = (name, entry.range) }
         }
         self.path = path
         self.metadata = metadata
