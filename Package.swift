@@ -31,11 +31,15 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // MARK: - Fuzzing: the targets (shared with the tests, which replay their corpora) and the driver
+        .target(name: "_FuzzTargets", dependencies: ["AudioSpecNet"]),
+        .executableTarget(name: "audiospecnet-fuzz", dependencies: ["_FuzzTargets"]),
+
         // MARK: - Unit test bundles
         .target(name: "_TestSupport", dependencies: ["AudioSpecNet"]),
         .testTarget(
             name: "AudioSpecNetTests",
-            dependencies: ["AudioSpecNet", "_TestSupport"],
+            dependencies: ["AudioSpecNet", "_TestSupport", "_FuzzTargets"],
             resources: []
         ),
     ],

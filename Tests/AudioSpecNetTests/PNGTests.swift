@@ -14,12 +14,16 @@ final class PNGTests: XCTestCase {
         let bytes = try image.pngData()
         var png = png_image()
         png.version = UInt32(PNG_IMAGE_VERSION)
-        XCTAssertNotEqual(bytes.withUnsafeBytes { png_image_begin_read_from_memory(&png, $0.baseAddress, $0.count) }, 0)
-        XCTAssertEqual(png.width, 7)
-        XCTAssertEqual(png.height, 5)
-        png.format = UInt32(PNG_FORMAT_RGB)
         var pixels = [UInt8](repeating: 0, count: 7 * 5 * 3)
-        XCTAssertNotEqual(pixels.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, 21, nil) }, 0)
+        // libpng keeps the pointer given to begin_read until finish_read: both inside one closure, or the
+        // buffer may be freed in between (AddressSanitizer caught a heap-use-after-free here).
+        bytes.withUnsafeBytes { encoded in
+            XCTAssertNotEqual(png_image_begin_read_from_memory(&png, encoded.baseAddress, encoded.count), 0)
+            XCTAssertEqual(png.width, 7)
+            XCTAssertEqual(png.height, 5)
+            png.format = UInt32(PNG_FORMAT_RGB)
+            XCTAssertNotEqual(pixels.withUnsafeMutableBytes { png_image_finish_read(&png, nil, $0.baseAddress, 21, nil) }, 0)
+        }
         XCTAssertEqual(pixels, image.pixels)
         XCTAssertEqual(image[3, 2], RGB(200, 10, 30))
         XCTAssertEqual(image[6, 4], .white)

@@ -5,17 +5,29 @@ import Foundation
 /// hands out blocks already mixed to mono and checked for NaN/Inf. Internal: `AudioDecoder` and
 /// `AudioStream` are the public doors.
 final class SoundFile {
+    /// Sample rates a file may have. Below 1 kHz a header is lying or the audio is useless, and resampling
+    /// 1 Hz to 22 050 Hz would make 22 050 samples of every one (a header saying 1 Hz once took `infer` to
+    /// gigabytes); above 768 kHz no recorder writes.
+    static let sampleRates = 1_000...768_000
+    /// The largest sample magnitude accepted: 120 dB above full scale (float files may exceed ±1 a little),
+    /// far below where a 65 536-point power spectrum would overflow Float.
+    static let maxMagnitude: Float = 1e6
+    /// Interleaved samples read per libsndfile call at most, whatever the channel count (4 MB).
+    static let maxInterleaved = 1 << 20
+
     let path: String
     let sampleRate: Int
     let channels: Int
+    /// Frames as the header claims them: never used to size a buffer.
     let frames: Int
     let formatName: String
     private var handle: OpaquePointer?
     private var interleaved: [Float] = []
     private var framesRead = 0
+    /// The bytes behind a file opened from memory: libsndfile reads them through `user_data` while open.
+    private let memory: MemoryBytes?
 
-    init(path: String) throws {
-        self.path = path
+    convenience init(path: String) throws {
         // O_NONBLOCK so that a FIFO cannot hang the open; fstat then rejects anything not a regular file.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
@@ -39,15 +51,38 @@ final class SoundFile {
         }
         var info = SF_INFO()
         // close_desc = 1: libsndfile owns the descriptor from here on, also on failure.
-        guard let h = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
+        let h = sf_open_fd(fd, Int32(SFM_READ), &info, 1)
+        try self.init(handle: h, info: info, path: path, memory: nil)
+    }
+
+    /// Opens audio held in memory (an upload, a fuzzer's input) through libsndfile's virtual I/O; `name`
+    /// stands for the path in errors.
+    convenience init(bytes: [UInt8], name: String) throws {
+        guard !bytes.isEmpty else { throw AudioSpecNetError.file(path: name, reason: "is empty (0 bytes)") }
+        let memory = MemoryBytes(bytes)
+        var io = MemoryBytes.virtualIO
+        var info = SF_INFO()
+        let h = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(memory).toOpaque())
+        try self.init(handle: h, info: info, path: name, memory: memory)
+    }
+
+    private init(handle h: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryBytes?) throws {
+        self.path = path
+        self.memory = memory
+        guard let h else {
             let message = SoundFile.oneLine(String(cString: sf_strerror(nil)))
             throw AudioSpecNetError.file(path: path, reason: "not a readable audio file (libsndfile: \(message))")
         }
         handle = h
-        guard info.channels > 0, info.samplerate > 0 else {
+        guard info.channels > 0 else {
             sf_close(h)
             handle = nil
-            throw AudioSpecNetError.file(path: path, reason: "has \(info.channels) channels at \(info.samplerate) Hz")
+            throw AudioSpecNetError.file(path: path, reason: "has \(info.channels) channels")
+        }
+        guard SoundFile.sampleRates.contains(Int(info.samplerate)) else {
+            sf_close(h)
+            handle = nil
+            throw AudioSpecNetError.file(path: path, reason: "has a sample rate of \(info.samplerate) Hz; AudioSpecNet reads \(SoundFile.sampleRates.lowerBound)…\(SoundFile.sampleRates.upperBound) Hz")
         }
         guard info.frames > 0 else {
             sf_close(h)
@@ -67,6 +102,8 @@ final class SoundFile {
     func readMono(maxFrames: Int, into output: inout [Float]) throws -> Int {
         guard let h = handle, maxFrames > 0 else { return 0 }
         let ch = channels
+        // Bounded whatever the caller and the header ask: libsndfile allows 1 024 channels.
+        let maxFrames = max(1, min(maxFrames, SoundFile.maxInterleaved / ch))
         if interleaved.count < maxFrames * ch { interleaved = [Float](repeating: 0, count: maxFrames * ch) }
         let got = interleaved.withUnsafeMutableBufferPointer { sf_readf_float(h, $0.baseAddress!, Int64(maxFrames)) }
         if got <= 0 {
@@ -80,26 +117,35 @@ final class SoundFile {
         let start = output.count
         output.reserveCapacity(start + n)
         output.append(contentsOf: repeatElement(0, count: n))
+        // One test catches NaN, ±Inf and absurd magnitudes (3.4e38 passes isFinite but overflows the power
+        // spectrum into an all-NaN log-mel): NaN fails every comparison.
+        let limit = SoundFile.maxMagnitude
         var bad = -1
         interleaved.withUnsafeBufferPointer { src in
             output.withUnsafeMutableBufferPointer { dst in
                 let p = src.baseAddress!, q = dst.baseAddress! + start
                 if ch == 1 {
-                    for i in 0..<n { let v = p[i]; if !v.isFinite { bad = i; break }; q[i] = v }
+                    for i in 0..<n { let v = p[i]; if !(abs(v) <= limit) { bad = i; break }; q[i] = v }
                 } else {
                     // Summed left to right, then divided: the order the Python fixtures use, so the mix is exact.
                     let scale = Float(ch)
                     for i in 0..<n {
                         var s = p[i * ch]
                         for c in 1..<ch { s += p[i * ch + c] }
-                        if !s.isFinite { bad = i; break }
-                        q[i] = s / scale
+                        let v = s / scale
+                        if !(abs(v) <= limit) { bad = i; break }
+                        q[i] = v
                     }
                 }
             }
         }
         if bad >= 0 {
-            throw AudioSpecNetError.file(path: path, reason: "contains NaN or infinite samples (first at frame \(framesRead + bad))")
+            output.removeLast(n)
+            let value = interleaved[bad * ch]
+            let reason = value.isFinite && (0..<ch).allSatisfy({ interleaved[bad * ch + $0].isFinite })
+                ? "contains a sample beyond ±\(SoundFile.maxMagnitude) (\(value) at frame \(framesRead + bad)): not audio"
+                : "contains NaN or infinite samples (first at frame \(framesRead + bad))"
+            throw AudioSpecNetError.file(path: path, reason: reason)
         }
         framesRead += n
         return n
@@ -118,4 +164,48 @@ final class SoundFile {
         }
         return String(format: "format 0x%08x", format)
     }
+}
+
+/// Bytes read by libsndfile through its virtual I/O callbacks (`sf_open_virtual`): `user_data` points at
+/// the instance, which the `SoundFile` keeps alive while the handle is open.
+private final class MemoryBytes {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    private static func of(_ user: UnsafeMutableRawPointer?) -> MemoryBytes {
+        Unmanaged<MemoryBytes>.fromOpaque(user!).takeUnretainedValue()
+    }
+
+    static let virtualIO = SF_VIRTUAL_IO(
+        get_filelen: { user in sf_count_t(MemoryBytes.of(user).bytes.count) },
+        seek: { offset, whence, user in
+            let m = MemoryBytes.of(user)
+            let base: Int
+            switch whence {
+            case SEEK_SET: base = 0
+            case SEEK_CUR: base = m.position
+            case SEEK_END: base = m.bytes.count
+            default: return -1
+            }
+            // Checked: a corrupt header can ask libsndfile to seek anywhere.
+            let (target, overflow) = base.addingReportingOverflow(Int(offset))
+            guard !overflow, target >= 0 else { return -1 }
+            m.position = target
+            return sf_count_t(target)
+        },
+        read: { destination, count, user in
+            let m = MemoryBytes.of(user)
+            guard let destination, count > 0, m.position < m.bytes.count else { return 0 }
+            let n = min(Int(count), m.bytes.count - m.position)
+            m.bytes.withUnsafeBytes { raw in
+                destination.copyMemory(from: raw.baseAddress! + m.position, byteCount: n)
+            }
+            m.position += n
+            return sf_count_t(n)
+        },
+        write: { _, _, _ in 0 },
+        tell: { user in sf_count_t(MemoryBytes.of(user).position) }
+    )
 }

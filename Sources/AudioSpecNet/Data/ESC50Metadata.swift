@@ -18,32 +18,61 @@ public struct ESC50Metadata: Sendable {
     /// SHA-256-free identity of the CSV for run configs: FNV-1a 64 of its bytes, hex.
     public let contentHash: String
 
+    /// Bounds on what a row may say: ESC-50 has folds 1–5 and targets 0–49.
+    public static let maxFold = 1_000, maxTarget = 9_999
+    /// The largest metadata file read (ESC-50's is 150 kB).
+    public static let maxFileBytes = 64 << 20
+
     public init(path: String) throws {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(Self.maxFileBytes) {
+            throw AudioSpecNetError.format(path: path, reason: "is \(size.int64Value) bytes, larger than a metadata file may be (\(Self.maxFileBytes))")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw AudioSpecNetError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
         }
-        try self.init(csv: String(decoding: data, as: UTF8.self), path: path, hash: fnv1a64Hex(data))
+        try self.init(bytes: [UInt8](data), path: path, hash: fnv1a64Hex(data))
     }
 
     public init(csv: String, path: String = "<csv>", hash: String = "") throws {
+        try self.init(bytes: Array(csv.utf8), path: path, hash: hash)
+    }
+
+    /// Parses RFC 4180 CSV (quotes, BOM, CRLF) and refuses, naming the line: missing columns, folds and
+    /// targets that are not integers within bounds, a file listed twice, a target with two names, and
+    /// targets with gaps.
+    public init(bytes: [UInt8], path: String = "<csv>", hash: String = "") throws {
         func bad(_ line: Int, _ reason: String) -> AudioSpecNetError { .format(path: path, reason: "line \(line): \(reason)") }
-        var lines = csv.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init)
-        guard let header = lines.first else { throw AudioSpecNetError.format(path: path, reason: "empty metadata file") }
-        let columns = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let records: [CSVReader.Record]
+        do { records = try CSVReader.parse(bytes) } catch { throw AudioSpecNetError.format(path: path, reason: "\(error)") }
+        guard let header = records.first else { throw AudioSpecNetError.format(path: path, reason: "empty metadata file") }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         guard let fi = columns.firstIndex(of: "filename"), let fo = columns.firstIndex(of: "fold"),
               let ti = columns.firstIndex(of: "target"), let ci = columns.firstIndex(of: "category") else {
-            throw bad(1, "header must name filename, fold, target and category columns")
+            throw bad(header.line, "header must name filename, fold, target and category columns")
         }
-        lines.removeFirst()
         var clips: [ESC50Clip] = []
         var names: [Int: String] = [:]
-        for (n, line) in lines.enumerated() {
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count >= columns.count else { throw bad(n + 2, "expected \(columns.count) columns, found \(cells.count)") }
-            guard let fold = Int(cells[fo]), let target = Int(cells[ti]), target >= 0 else { throw bad(n + 2, "fold and target must be integers") }
-            let clip = ESC50Clip(filename: cells[fi], fold: fold, target: target, category: cells[ci])
+        var seen: [String: (line: Int, clip: ESC50Clip)] = [:]
+        for record in records.dropFirst() {
+            let n = record.line
+            let cells = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= columns.count else { throw bad(n, "expected \(columns.count) columns, found \(cells.count)") }
+            guard let fold = Int(cells[fo]), let target = Int(cells[ti]) else { throw bad(n, "fold and target must be integers") }
+            guard (0...Self.maxFold).contains(fold) else { throw bad(n, "fold \(fold) is not 0…\(Self.maxFold)") }
+            guard (0...Self.maxTarget).contains(target) else { throw bad(n, "target \(target) is not 0…\(Self.maxTarget)") }
+            let filename = cells[fi]
+            // The name is joined to the audio directory: it must stay inside it.
+            guard !filename.isEmpty, !filename.contains("/"), !filename.contains("\0"), filename != ".", filename != ".." else {
+                throw bad(n, "filename \"\(filename)\" is not a plain file name")
+            }
+            let clip = ESC50Clip(filename: filename, fold: fold, target: target, category: cells[ci])
+            if let earlier = seen[filename] {
+                throw bad(n, earlier.clip == clip ? "\(filename) is listed twice (also line \(earlier.line))"
+                    : "\(filename) conflicts with line \(earlier.line) (fold \(earlier.clip.fold), target \(earlier.clip.target) there; fold \(fold), target \(target) here)")
+            }
+            seen[filename] = (n, clip)
             if let known = names[target], known != clip.category {
-                throw bad(n + 2, "target \(target) is \"\(clip.category)\" here but \"\(known)\" earlier")
+                throw bad(n, "target \(target) is \"\(clip.category)\" here but \"\(known)\" earlier")
             }
             names[target] = clip.category
             clips.append(clip)

@@ -131,26 +131,29 @@ public enum EvalDataset {
     /// A CSV of `path,label` rows (an optional header naming path and label columns; paths relative to
     /// the CSV's folder).
     static func csv(_ file: String) throws -> Selection {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber, size.int64Value > Int64(ESC50Metadata.maxFileBytes) {
+            throw AudioSpecNetError.format(path: file, reason: "is \(size.int64Value) bytes, larger than a label file may be (\(ESC50Metadata.maxFileBytes))")
+        }
         guard let data = FileManager.default.contents(atPath: file) else { throw AudioSpecNetError.file(path: file, reason: "cannot read") }
         let base = (file as NSString).deletingLastPathComponent
-        var lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
-            .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-        var pathColumn = 0, labelColumn = 1, firstLine = 1
-        if let header = lines.first {
-            let cells = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        var records: [CSVReader.Record]
+        do { records = try CSVReader.parse([UInt8](data)) } catch { throw AudioSpecNetError.format(path: file, reason: "\(error)") }
+        records.removeAll { $0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
+        var pathColumn = 0, labelColumn = 1
+        if let header = records.first {
+            let cells = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             if let p = cells.firstIndex(where: { ["path", "file", "filename"].contains($0) }),
                let l = cells.firstIndex(where: { ["label", "class", "category"].contains($0) }) {
                 pathColumn = p
                 labelColumn = l
-                lines.removeFirst()
-                firstLine = 2
+                records.removeFirst()
             }
         }
         var clips: [LabelledClip] = []
-        for (n, line) in lines.enumerated() {
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")) }
+        for record in records {
+            let cells = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count > max(pathColumn, labelColumn), !cells[pathColumn].isEmpty, !cells[labelColumn].isEmpty else {
-                throw AudioSpecNetError.format(path: file, reason: "line \(n + firstLine): expected path,label, got \"\(line)\"")
+                throw AudioSpecNetError.format(path: file, reason: "line \(record.line): expected path,label, got \"\(record.fields.joined(separator: ","))\"")
             }
             let p = cells[pathColumn]
             clips.append(LabelledClip(path: p.hasPrefix("/") || base.isEmpty ? p : (base as NSString).appendingPathComponent(p), label: cells[labelColumn]))

@@ -44,16 +44,25 @@ public struct FrontEndConfig: Codable, Equatable, Sendable {
     /// Frames of one clip.
     public var clipFrames: Int { frames(forSamples: clipSamples) }
 
-    /// Throws `invalidArgument` for parameters the front end cannot compute with.
+    /// Bounds a model file or a flag may ask for: enough for any sensible front end, small enough that a
+    /// clip's buffers stay bounded (the longest clip, 60 s at 192 kHz, is 11.5 M samples).
+    public static let sampleRates = 1_000...192_000, maxNFFT = 65_536, maxMels = 1_024, maxClipSeconds = 60.0
+
+    /// Throws `invalidArgument` naming the key whose value the front end cannot compute with.
     public func validate() throws {
         func bad(_ why: String) -> AudioSpecNetError { .invalidArgument("front-end configuration: \(why)") }
-        guard sampleRate > 0 else { throw bad("sample_rate \(sampleRate) must be positive") }
-        guard nFFT >= 2, nFFT % 2 == 0 else { throw bad("n_fft \(nFFT) must be even and at least 2") }
-        guard hopLength > 0 else { throw bad("hop_length \(hopLength) must be positive") }
-        guard nMels > 0 else { throw bad("n_mels \(nMels) must be positive") }
-        guard fMin >= 0, fMin < fMax, fMax <= Double(sampleRate) / 2 else {
+        guard Self.sampleRates.contains(sampleRate) else {
+            throw bad("sample_rate \(sampleRate) must be \(Self.sampleRates.lowerBound)…\(Self.sampleRates.upperBound) Hz")
+        }
+        guard nFFT >= 2, nFFT <= Self.maxNFFT, nFFT % 2 == 0 else { throw bad("n_fft \(nFFT) must be even, 2…\(Self.maxNFFT)") }
+        guard hopLength > 0, hopLength <= nFFT else { throw bad("hop_length \(hopLength) must be 1…n_fft (\(nFFT))") }
+        guard nMels > 0, nMels <= Self.maxMels else { throw bad("n_mels \(nMels) must be 1…\(Self.maxMels)") }
+        guard fMin.isFinite, fMax.isFinite, fMin >= 0, fMin < fMax, fMax <= Double(sampleRate) / 2 else {
             throw bad("need 0 ≤ f_min < f_max ≤ sample_rate/2, got f_min \(fMin), f_max \(fMax)")
         }
-        guard clipSeconds > 0, clipSeconds.isFinite else { throw bad("clip_seconds \(clipSeconds) must be positive") }
+        guard clipSeconds > 0, clipSeconds <= Self.maxClipSeconds else {
+            throw bad("clip_seconds \(clipSeconds) must be positive and at most \(Int(Self.maxClipSeconds))")
+        }
+        guard clipSamples >= 1 else { throw bad("clip_seconds \(clipSeconds) is less than one sample at \(sampleRate) Hz") }
     }
 }

@@ -87,7 +87,8 @@ public final class InferenceRunner {
         let window = options.windowSeconds ?? classifier.config.clipSeconds
         let hop = options.hopSeconds ?? window / 2
         guard window.isFinite, window > 0, window <= 600 else { throw AudioSpecNetError.invalidArgument("the window must be longer than 0 and at most 600 seconds, got \(window)") }
-        guard hop.isFinite, hop > 0, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("the hop must be a positive number of seconds (at most 3600), got \(hop)") }
+        // At least 10 ms: a hop of 1e-300 s would make a window of every sample (millions per minute of audio).
+        guard hop.isFinite, hop >= 0.01, hop <= 3600 else { throw AudioSpecNetError.invalidArgument("the hop must be 0.01…3600 seconds, got \(hop)") }
         windowSamples = max(classifier.config.nFFT / 2 + 1, Int((window * sr).rounded()))
         hopSamples = max(1, Int((hop * sr).rounded()))
     }

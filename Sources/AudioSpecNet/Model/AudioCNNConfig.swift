@@ -23,13 +23,32 @@ public struct AudioCNNConfig: Codable, Equatable, Sendable {
         case inChannels = "in_channels"
     }
 
+    /// Bounds a file or a flag may ask for. The largest model holds `maxParameters` (400 MB of F32
+    /// weights; the recipe has 21 304 050): anything bigger is refused before a byte is allocated.
+    public static let maxWidth = 1024, maxStages = 8, maxBlocksPerStage = 64, maxInChannels = 64
+    public static let maxClasses = 100_000, maxParameters = 100_000_000
+
+    /// Throws `invalidArgument` naming the key (`width`, `blocks`, `num_classes`, `in_channels`) whose value
+    /// is out of bounds, or the parameter count when the whole network is too large.
     public func validate() throws {
-        guard width >= 1, width <= 4096 else { throw AudioSpecNetError.invalidArgument("width must be 1…4096, got \(width)") }
-        guard !blocks.isEmpty, blocks.allSatisfy({ $0 >= 1 && $0 <= 64 }) else {
-            throw AudioSpecNetError.invalidArgument("blocks must be a non-empty list of counts 1…64, got \(blocks)")
+        func bad(_ s: String) -> AudioSpecNetError { .invalidArgument(s) }
+        guard width >= 1, width <= Self.maxWidth else { throw bad("width must be 1…\(Self.maxWidth), got \(width)") }
+        guard (1...Self.maxStages).contains(blocks.count), blocks.allSatisfy({ $0 >= 1 && $0 <= Self.maxBlocksPerStage }) else {
+            throw bad("blocks must be a list of 1…\(Self.maxStages) counts, each 1…\(Self.maxBlocksPerStage), got \(blocks.count > 16 ? "\(blocks.count) stages" : "\(blocks)")")
         }
-        guard numClasses >= 1 else { throw AudioSpecNetError.invalidArgument("num_classes must be ≥ 1, got \(numClasses)") }
-        guard inChannels >= 1 else { throw AudioSpecNetError.invalidArgument("in_channels must be ≥ 1, got \(inChannels)") }
+        guard numClasses >= 1, numClasses <= Self.maxClasses else { throw bad("num_classes must be 1…\(Self.maxClasses), got \(numClasses)") }
+        guard inChannels >= 1, inChannels <= Self.maxInChannels else { throw bad("in_channels must be 1…\(Self.maxInChannels), got \(inChannels)") }
+        // With the bounds above no product overflows, but the sum is still checked: it is the one that matters.
+        var total = 0
+        for entry in stateDictSpec where entry.kind == .parameter {
+            guard let n = checkedByteCount(shape: entry.shape, elementSize: 1) else { throw bad("the network's size overflows") }
+            let (sum, overflow) = total.addingReportingOverflow(n)
+            guard !overflow else { throw bad("the network's size overflows") }
+            total = sum
+        }
+        guard total <= Self.maxParameters else {
+            throw bad("the network would have \(total) parameters, more than the \(Self.maxParameters) allowed (width \(width), blocks \(blocks))")
+        }
     }
 
     /// Channels of stage `s` (0-based): width · 2ˢ.

@@ -57,11 +57,41 @@ public enum ModelFile {
     /// Reads the file, rebuilds the architecture it names (or infers it from the tensor shapes of a file
     /// without metadata) and loads every tensor, checking names, shapes and dtypes.
     public static func load(path: String, allowingExtraTensors: Bool = false) throws -> (model: AudioCNN, metadata: ModelMetadata, file: SafetensorsFile) {
-        let file = try SafetensorsFile(path: path)
+        try load(bytes: try readModelBytes(path), path: path, allowingExtraTensors: allowingExtraTensors)
+    }
+
+    /// `load(path:)` for a file already in memory (an upload, a fuzzer's input); `path` names it in errors.
+    public static func load(bytes: [UInt8], path: String = "<memory>", allowingExtraTensors: Bool = false) throws -> (model: AudioCNN, metadata: ModelMetadata, file: SafetensorsFile) {
+        if isPyTorchCheckpoint(bytes) { throw pyTorchCheckpoint(path) }
+        let file = try SafetensorsFile(bytes: bytes, path: path)
         let metadata = try readMetadata(file)
         let model = try AudioCNN(config: metadata.architecture)
         try loadWeights(into: model, from: file, allowingExtraTensors: allowingExtraTensors)
         return (model, metadata, file)
+    }
+
+    /// The largest model or checkpoint file read (a checkpoint holds the weights three times: weights,
+    /// AdamW m and v; the largest network, `AudioCNNConfig.maxParameters`, makes a 1.2 GB checkpoint).
+    public static let maxFileBytes = 2 << 30
+
+    /// The file's bytes, after refusing what is too large to be a model and what is a PyTorch checkpoint.
+    static func readModelBytes(_ path: String) throws -> [UInt8] {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(maxFileBytes) {
+            throw AudioSpecNetError.format(path: path, reason: "is \(size.int64Value) bytes, larger than the largest model file (\(maxFileBytes) bytes)")
+        }
+        let bytes = try readWholeFile(path)
+        if isPyTorchCheckpoint(bytes) { throw pyTorchCheckpoint(path) }
+        return bytes
+    }
+
+    static func pyTorchCheckpoint(_ path: String) -> AudioSpecNetError {
+        .format(path: path, reason: "is a PyTorch checkpoint (.pth), not a safetensors model: convert it with `python3 Scripts/convert_checkpoint.py to-safetensors \(path) model.safetensors`")
+    }
+
+    /// torch.save writes a zip archive (PyTorch ≥ 1.6) or, before that, a pickle (protocol 2–5).
+    static func isPyTorchCheckpoint(_ bytes: [UInt8]) -> Bool {
+        if bytes.count >= 4, bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 { return true }
+        return bytes.count >= 2 && bytes[0] == 0x80 && (2...5).contains(bytes[1])
     }
 
     public static func readMetadata(_ file: SafetensorsFile) throws -> ModelMetadata {
@@ -76,7 +106,7 @@ public enum ModelFile {
         } else {
             architecture = try inferArchitecture(file)
         }
-        try architecture.validate()
+        do { try architecture.validate() } catch { throw bad("metadata \"architecture\": \(error)") }
         var classes: [String]
         if let text = file.metadata["classes"] {
             guard let c = try? JSONDecoder().decode([String].self, from: Data(text.utf8)) else { throw bad("metadata \"classes\" is not a list of names") }
@@ -133,12 +163,23 @@ public enum ModelFile {
         }
         for e in arena.entries {
             if e.kind == .counter {
-                arena.counters[e.offset] = Int64(try file.doubles(e.name)[0])
+                // A counter stored as F32 may hold NaN or 1e30, which Int64(_:) would trap on.
+                let value = try file.doubles(e.name)[0]
+                guard value.isFinite, value >= 0, value < 0x1p62, value == value.rounded() else {
+                    throw AudioSpecNetError.format(path: file.path, reason: "tensor \(e.name) should be a count ≥ 0, is \(value)")
+                }
+                arena.counters[e.offset] = Int64(value)
             } else {
                 let destination = arena.pointer(e.name)
                 try file.copyFloats(e.name, into: destination)
                 for i in 0..<e.count where !destination[i].isFinite {
                     throw AudioSpecNetError.format(path: file.path, reason: "tensor \(e.name) contains NaN or infinite values")
+                }
+                // A negative variance makes BatchNorm's 1/sqrt(var + eps) NaN: garbage predictions with exit 0.
+                if e.name.hasSuffix(".running_var") {
+                    for i in 0..<e.count where destination[i] < 0 {
+                        throw AudioSpecNetError.format(path: file.path, reason: "tensor \(e.name) holds a negative variance (\(destination[i]) at index \(i))")
+                    }
                 }
             }
         }

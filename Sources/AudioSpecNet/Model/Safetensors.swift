@@ -20,6 +20,7 @@ public struct SafetensorsFile: Sendable {
         public let dtype: SafetensorsDType
         public let shape: [Int]
         let range: Range<Int>
+        /// Elements; the reader checked that the product does not overflow.
         public var count: Int { shape.reduce(1, *) }
     }
 
@@ -68,22 +69,37 @@ public struct SafetensorsFile: Sendable {
             else { throw bad("entry \(name) lacks dtype, shape or data_offsets") }
             guard let dtype = SafetensorsDType(rawValue: dtypeName) else { throw bad("tensor \(name) has unsupported dtype \(dtypeName)") }
             let shape = try shapeAny.map { v -> Int in
-                guard let n = (v as? NSNumber)?.intValue, n >= 0 else { throw bad("tensor \(name) has a bad shape") }
+                guard let n = exactInt(v), n >= 0 else { throw bad("tensor \(name) has a bad shape \(shapeAny)") }
                 return n
             }
             let offsets = try offsetsAny.map { v -> Int in
-                guard let n = (v as? NSNumber)?.intValue, n >= 0 else { throw bad("tensor \(name) has bad data_offsets") }
+                guard let n = exactInt(v), n >= 0 else { throw bad("tensor \(name) has bad data_offsets \(offsetsAny)") }
                 return n
             }
             guard offsets[0] <= offsets[1], offsets[1] <= dataLength else {
                 throw bad("tensor \(name) lies outside the file's \(dataLength) data bytes (truncated?)")
             }
-            let count = shape.reduce(1, *)
-            guard offsets[1] - offsets[0] == count * dtype.size else {
+            // Checked: a shape such as [2^62, 4] must be an error, not a trap.
+            guard let byteCount = checkedByteCount(shape: shape, elementSize: dtype.size) else {
+                throw bad("tensor \(name) has shape \(shape), whose size overflows")
+            }
+            guard offsets[1] - offsets[0] == byteCount else {
                 throw bad("tensor \(name) has \(offsets[1] - offsets[0]) bytes for shape \(shape) of \(dtypeName)")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
             ordered.append((name, offsets[0]))
+        }
+        // Two tensors sharing bytes would alias each other's values: refused, as the format requires.
+        // Sorted by start, each non-empty range must begin at or after the furthest end so far.
+        let byStart = entries.filter { !$0.value.range.isEmpty }.sorted {
+            $0.value.range.lowerBound < $1.value.range.lowerBound || ($0.value.range.lowerBound == $1.value.range.lowerBound && $0.key < $1.key)
+        }
+        var furthest: (name: String, range: Range<Int>)?
+        for (name, entry) in byStart {
+            if let f = furthest, entry.range.lowerBound < f.range.upperBound {
+                throw bad("tensors \(f.name) and \(name) overlap (data_offsets \(f.range.lowerBound)..<\(f.range.upperBound) and \(entry.range.lowerBound)..<\(entry.range.upperBound))")
+            }
+            if entry.range.upperBound > furthest?.range.upperBound ?? -1 { furthest = (name, entry.range) }
         }
         self.path = path
         self.metadata = metadata
@@ -210,6 +226,26 @@ public struct SafetensorsWriter {
     public func write(to path: String) throws {
         try AtomicFile.write(serialized(), to: path)
     }
+}
+
+/// A JSON number as an Int only when it is one exactly (no truncated 1.5, no wrapped 2^64).
+private func exactInt(_ value: Any) -> Int? {
+    guard let number = value as? NSNumber else { return nil }
+    let d = number.doubleValue
+    guard d.isFinite, d == d.rounded(), abs(d) < 0x1p63 else { return nil }
+    let i = number.int64Value
+    return Double(i) == d ? Int(i) : nil
+}
+
+/// Bytes of a tensor of `shape`, or nil when the product overflows.
+func checkedByteCount(shape: [Int], elementSize: Int) -> Int? {
+    var total = elementSize
+    for n in shape {
+        let (p, overflow) = total.multipliedReportingOverflow(by: n)
+        if overflow { return nil }
+        total = p
+    }
+    return total
 }
 
 func float16ToFloat(_ h: UInt16) -> Float {

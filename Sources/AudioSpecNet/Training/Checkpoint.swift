@@ -118,6 +118,22 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         try c.encode(wallSeconds, forKey: .wallSeconds)
     }
 
+    /// A counter that no run can produce (negative, or past the largest run), which would otherwise trap
+    /// in the loop's arithmetic: its key and value.
+    var firstProblem: String? {
+        let limit = TrainingOptions.maxEpochs
+        let counters: [(String, Int, Int)] = [("epoch", epoch, limit), ("best_epoch", bestEpoch, limit),
+                                              ("step_in_epoch", stepInEpoch, 1 << 40), ("global_step", globalStep, 1 << 50),
+                                              ("adam_step", adamStep, 1 << 50), ("partial_correct", partialCorrect, 1 << 50),
+                                              ("partial_seen", partialSeen, 1 << 50)]
+        for (key, value, maximum) in counters where value < 0 || value > maximum { return "\(key) is \(value), must be 0…\(maximum)" }
+        if history.count > limit { return "history has \(history.count) epochs" }
+        for (key, value) in [("partial_loss", partialLoss), ("partial_seconds", partialSeconds), ("wall_seconds", wallSeconds)] where !value.isFinite {
+            return "\(key) is \(value)"
+        }
+        return nil
+    }
+
     static func hexWords(_ words: [UInt64]) -> [String] { words.map { String($0, radix: 16) } }
     static func words(_ hex: [String]) -> [UInt64]? {
         let w = hex.compactMap { UInt64($0, radix: 16) }
@@ -154,7 +170,7 @@ public enum Checkpoint {
 
     /// Reads the training state of a checkpoint (weights are loaded separately, into a model).
     public static func read(path: String) throws -> Loaded {
-        let file = try SafetensorsFile(path: path)
+        let file = try SafetensorsFile(bytes: try ModelFile.readModelBytes(path), path: path)
         func bad(_ why: String) -> AudioSpecNetError { .format(path: path, reason: why) }
         guard let stateText = file.metadata["checkpoint"], let optionsText = file.metadata["training_options"] else {
             throw bad("not a training checkpoint (no checkpoint metadata); a model file cannot be resumed")
@@ -164,6 +180,7 @@ public enum Checkpoint {
         guard let options = try? decoder.decode(TrainingOptions.self, from: Data(optionsText.utf8)) else { throw bad("training options are unreadable") }
         let identity = (file.metadata["data_identity"]).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
         guard file.entries[mName] != nil, file.entries[vName] != nil else { throw bad("optimizer state missing") }
+        if let problem = state.firstProblem { throw bad("checkpoint state: \(problem)") }
         return Loaded(file: file, state: state, options: options, dataIdentity: identity)
     }
 }

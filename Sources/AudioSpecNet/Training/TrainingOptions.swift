@@ -44,16 +44,28 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         return config
     }
 
+    /// Bounds on the numbers a flag or a saved config may set (README, "Bad input").
+    public static let maxEpochs = 100_000, maxBatchSize = 4_096, maxThreads = 1_024, maxFold = ESC50Metadata.maxFold
+
     public func validate() throws {
         func bad(_ s: String) -> AudioSpecNetError { .invalidArgument(s) }
-        guard epochs >= 1 else { throw bad("epochs must be at least 1, got \(epochs)") }
-        guard batchSize >= 1 else { throw bad("the batch size must be at least 1, got \(batchSize)") }
-        guard maxLR > 0, maxLR.isFinite else { throw bad("the peak learning rate must be positive, got \(maxLR)") }
+        // Bounded so that epochs × steps and every schedule position stay far from Int.max.
+        guard (1...Self.maxEpochs).contains(epochs) else { throw bad("epochs must be 1…\(Self.maxEpochs), got \(epochs)") }
+        guard (1...Self.maxBatchSize).contains(batchSize) else { throw bad("the batch size must be 1…\(Self.maxBatchSize), got \(batchSize)") }
+        guard (1...Self.maxThreads).contains(threads) else { throw bad("threads must be 1…\(Self.maxThreads), got \(threads)") }
+        guard maxLR > 0, maxLR.isFinite, maxLR <= 10 else { throw bad("the peak learning rate must be positive and at most 10, got \(maxLR)") }
+        guard pctStart > 0, pctStart < 1 else { throw bad("pct_start must be in (0, 1), got \(pctStart)") }
+        guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be ≥ 0, got \(weightDecay)") }
+        guard labelSmoothing >= 0, labelSmoothing < 1 else { throw bad("label_smoothing must be in [0, 1), got \(labelSmoothing)") }
+        guard dropout >= 0, dropout < 1 else { throw bad("dropout must be in [0, 1), got \(dropout)") }
+        for fold in trainFolds + [testFold, valFold].compactMap({ $0 }) where !(0...Self.maxFold).contains(fold) {
+            throw bad("folds must be 0…\(Self.maxFold), got \(fold)")
+        }
         if let valFold, let testFold, valFold == testFold { throw bad("validation fold \(valFold) is also the test fold") }
         if (testFold.map { trainFolds.contains($0) } ?? false) || (valFold.map { trainFolds.contains($0) } ?? false) {
             throw bad("the training folds \(trainFolds) overlap the test or validation fold")
         }
-        try architecture.validate()
+        do { try architecture.validate() } catch { throw bad("architecture: \(error)") }
         try frontEnd.validate()
     }
 
