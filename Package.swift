@@ -21,7 +21,7 @@ let package = Package(
         ),
         .target(
             name: "AudioSpecNet",
-            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG"]
+            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG", "CBF16"]
         ),
 
         // MARK: - Implementation details: system libraries found through pkg-config
@@ -31,15 +31,21 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
+        // MARK: - Implementation details: C kernels
+        // bf16 GEMM (vdpbf16ps, chosen at run time from cpuid) and its scalar reference; no stable API.
+        .target(name: "CBF16"),
+
         // MARK: - Fuzzing: the targets (shared with the tests, which replay their corpora) and the driver
         .target(name: "_FuzzTargets", dependencies: ["AudioSpecNet"]),
         .executableTarget(name: "audiospecnet-fuzz", dependencies: ["_FuzzTargets"]),
 
         // MARK: - Unit test bundles
         .target(name: "_TestSupport", dependencies: ["AudioSpecNet"]),
+        // CBF16's AVX-512 source over scalar stand-ins of its intrinsics: tests its blocking on any CPU.
+        .target(name: "_CBF16Emulated", dependencies: ["CBF16"]),
         .testTarget(
             name: "AudioSpecNetTests",
-            dependencies: ["AudioSpecNet", "_TestSupport", "_FuzzTargets"],
+            dependencies: ["AudioSpecNet", "_TestSupport", "_FuzzTargets", "_CBF16Emulated"],
             resources: []
         ),
     ],
