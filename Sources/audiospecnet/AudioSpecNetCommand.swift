@@ -8,7 +8,7 @@ struct AudioSpecNetCommand: ParsableCommand {
         commandName: "audiospecnet",
         abstract: "Train, evaluate and run a ResNet sound classifier on log-mel spectrograms (ESC-50).",
         version: audioSpecNetVersion,
-        subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, SpectrogramCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, ServeCommand.self, SpectrogramCommand.self, BenchCommand.self]
     )
 
     /// ArgumentParser exits 64 for a command line it cannot parse; this tool's contract is 2 for every error

@@ -11,6 +11,8 @@ final class SoundFile {
     let frames: Int
     let formatName: String
     private var handle: OpaquePointer?
+    /// The bytes a memory-backed file reads from; kept alive as long as libsndfile may call back.
+    private var memorySource: MemorySource?
     private var interleaved: [Float] = []
     private var framesRead = 0
 
@@ -39,25 +41,45 @@ final class SoundFile {
         }
         var info = SF_INFO()
         // close_desc = 1: libsndfile owns the descriptor from here on, also on failure.
-        guard let h = sf_open_fd(fd, Int32(SFM_READ), &info, 1) else {
+        let h = sf_open_fd(fd, Int32(SFM_READ), &info, 1)
+        let opened = try SoundFile.checkOpened(h, info: info, name: path)
+        (sampleRate, channels, frames, formatName) = (opened.sampleRate, opened.channels, opened.frames, opened.format)
+        handle = opened.handle
+    }
+
+    /// Reads an audio file held in memory (an HTTP body, a fuzzer's input) through libsndfile's virtual
+    /// I/O: no temporary file. `name` stands for the file in messages.
+    init(bytes: Data, name: String) throws {
+        self.path = name
+        guard !bytes.isEmpty else { throw AudioSpecNetError.file(path: name, reason: "is empty (0 bytes)") }
+        let source = MemorySource(bytes)
+        memorySource = source
+        var io = SF_VIRTUAL_IO(get_filelen: MemorySource.length, seek: MemorySource.seek, read: MemorySource.read,
+                               write: MemorySource.write, tell: MemorySource.tell)
+        var info = SF_INFO()
+        let h = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(source).toOpaque())
+        let opened = try SoundFile.checkOpened(h, info: info, name: name)
+        (sampleRate, channels, frames, formatName) = (opened.sampleRate, opened.channels, opened.frames, opened.format)
+        handle = opened.handle
+    }
+
+    /// The checks every opened file goes through: a handle, channels, a rate and at least one frame.
+    private static func checkOpened(_ h: OpaquePointer?, info: SF_INFO, name: String) throws
+        -> (handle: OpaquePointer, sampleRate: Int, channels: Int, frames: Int, format: String) {
+        guard let h else {
             let message = SoundFile.oneLine(String(cString: sf_strerror(nil)))
-            throw AudioSpecNetError.file(path: path, reason: "not a readable audio file (libsndfile: \(message))")
+            throw AudioSpecNetError.file(path: name, reason: "not a readable audio file (libsndfile: \(message))")
         }
-        handle = h
         guard info.channels > 0, info.samplerate > 0 else {
             sf_close(h)
-            handle = nil
-            throw AudioSpecNetError.file(path: path, reason: "has \(info.channels) channels at \(info.samplerate) Hz")
+            throw AudioSpecNetError.file(path: name, reason: "has \(info.channels) channels at \(info.samplerate) Hz")
         }
         guard info.frames > 0 else {
             sf_close(h)
-            handle = nil
-            throw AudioSpecNetError.file(path: path, reason: "contains no audio (0 frames)")
+            throw AudioSpecNetError.file(path: name, reason: "contains no audio (0 frames)")
         }
-        sampleRate = Int(info.samplerate)
-        channels = Int(info.channels)
-        frames = info.frames == Int64.max ? Int.max : Int(info.frames)  // libsndfile says Int64.max when unknown
-        formatName = SoundFile.describe(format: info.format)
+        let frames = info.frames == Int64.max ? Int.max : Int(info.frames)  // libsndfile says Int64.max when unknown
+        return (h, Int(info.samplerate), Int(info.channels), frames, SoundFile.describe(format: info.format))
     }
 
     deinit { if let h = handle { sf_close(h) } }
@@ -118,4 +140,48 @@ final class SoundFile {
         }
         return String(format: "format 0x%08x", format)
     }
+}
+
+/// Bytes that libsndfile reads through its virtual I/O callbacks (a C function table; `user_data` points here).
+private final class MemorySource {
+    let bytes: Data
+    var position: Int64 = 0
+    init(_ bytes: Data) { self.bytes = bytes }
+
+    private static func source(_ user: UnsafeMutableRawPointer?) -> MemorySource {
+        Unmanaged<MemorySource>.fromOpaque(user!).takeUnretainedValue()
+    }
+
+    static let length: sf_vio_get_filelen = { user in Int64(source(user).bytes.count) }
+
+    static let seek: sf_vio_seek = { offset, whence, user in
+        let s = source(user)
+        let base: Int64
+        switch whence {
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = s.position
+        case SEEK_END: base = Int64(s.bytes.count)
+        default: return -1
+        }
+        let (target, overflow) = base.addingReportingOverflow(offset)
+        guard !overflow, target >= 0 else { return -1 }
+        s.position = target  // past the end is allowed, as for files: reads there return 0
+        return target
+    }
+
+    static let read: sf_vio_read = { destination, count, user in
+        let s = source(user)
+        guard let destination, count > 0, s.position < Int64(s.bytes.count) else { return 0 }
+        let n = Int(min(count, Int64(s.bytes.count) - s.position))
+        let from = Int(s.position)
+        s.bytes.withUnsafeBytes { raw in
+            destination.copyMemory(from: raw.baseAddress! + from, byteCount: n)
+        }
+        s.position += Int64(n)
+        return Int64(n)
+    }
+
+    static let write: sf_vio_write = { _, _, _ in 0 }  // read-only
+
+    static let tell: sf_vio_tell = { user in source(user).position }
 }
