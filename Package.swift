@@ -9,6 +9,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: - Public API
@@ -16,7 +20,21 @@ let package = Package(
             name: "audiospecnet",
             dependencies: [
                 "AudioSpecNet",
+                "AudioSpecNetService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The HTTP service (`audiospecnet serve`): kept out of the core library so that library users who
+        // only classify or train do not build or link a server.
+        .target(
+            name: "AudioSpecNetService",
+            dependencies: [
+                "AudioSpecNet",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -45,7 +63,7 @@ let package = Package(
         .target(name: "_CBF16Emulated", dependencies: ["CBF16"]),
         .testTarget(
             name: "AudioSpecNetTests",
-            dependencies: ["AudioSpecNet", "_TestSupport", "_FuzzTargets", "_CBF16Emulated"],
+            dependencies: ["AudioSpecNet", "AudioSpecNetService", "_TestSupport", "_FuzzTargets", "_CBF16Emulated"],
             resources: []
         ),
     ],

@@ -13,7 +13,8 @@ struct AudioSpecNetCommand: ParsableCommand {
         usage, missing or bad model or data); 130 stopped by Ctrl-C (train resumes with --resume).
         """,
         version: audioSpecNetVersion,
-        subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, ExportCommand.self, SpectrogramCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, ServeCommand.self, ExportCommand.self, SpectrogramCommand.self,
+                      BenchCommand.self]
     )
 
     /// One exit-status scheme (see the discussion above). A subcommand that has done some of its work

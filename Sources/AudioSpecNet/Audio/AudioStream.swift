@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reads a file of any length in bounded memory: yields blocks of mono audio already resampled to
 /// `sampleRate`. Concatenated, the blocks equal `Resampler.resample(AudioDecoder.decode(path).samples, …)`.
 /// Used for hour-long recordings (`infer` slides windows over the stream).
@@ -14,9 +16,18 @@ public final class AudioStream {
     private var buffer: [Float] = []
 
     /// Opens `path`; each `next()` decodes about `blockFrames` source frames.
-    public init(path: String, sampleRate: Int = FrontEndConfig.recipe.sampleRate, blockFrames: Int = 65_536) throws {
-        self.path = path
-        file = try SoundFile(path: path)
+    public convenience init(path: String, sampleRate: Int = FrontEndConfig.recipe.sampleRate, blockFrames: Int = 65_536) throws {
+        try self.init(file: try SoundFile(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
+    /// A stream over an audio file held in memory (`name` stands for it in messages).
+    public convenience init(bytes: [UInt8], name: String, sampleRate: Int = FrontEndConfig.recipe.sampleRate, blockFrames: Int = 65_536) throws {
+        try self.init(file: try SoundFile(bytes: bytes, name: name), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
+    private init(file: SoundFile, sampleRate: Int, blockFrames: Int) throws {
+        self.path = file.path
+        self.file = file
         self.sampleRate = sampleRate
         sourceSampleRate = file.sampleRate
         channels = file.channels

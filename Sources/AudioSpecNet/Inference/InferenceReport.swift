@@ -28,8 +28,9 @@ public struct InferenceReport {
     /// One JSON object (one line) for a file: `file`, then `error` or `predictions`, `duration`,
     /// `sample_rate`, `channels`, `padded`, `window`, `windows` (when there are several), and with
     /// features `visualization`, `input_spectrogram`, `waveform`; `png` lists pictures written.
-    public func jsonLine(_ r: FileResult, pictures: [String: String] = [:]) -> String {
-        var fields: [(String, String)] = [("file", JSONText.string(r.path))]
+    /// `includeFile: false` leaves out `file` (the HTTP service answers for a body, not a path).
+    public func jsonLine(_ r: FileResult, pictures: [String: String] = [:], includeFile: Bool = true) -> String {
+        var fields: [(String, String)] = includeFile ? [("file", JSONText.string(r.path))] : []
         if let error = r.error {
             fields.append(("error", JSONText.string(error)))
             return JSONText.object(fields)

@@ -24,6 +24,12 @@ public struct WindowPrediction: Sendable {
     public let probabilities: [Float]
     /// The pooled features of the window, with `InferenceOptions.embeddings`.
     public var embedding: [Float]? = nil
+    public init(start: Double, end: Double, probabilities: [Float], embedding: [Float]? = nil) {
+        self.start = start
+        self.end = end
+        self.probabilities = probabilities
+        self.embedding = embedding
+    }
 }
 
 /// What the reference web service returns beside predictions: channel-mean feature maps, the network's input
@@ -34,6 +40,12 @@ public struct FeatureCapture: Sendable {
         public let height: Int, width: Int
         /// Row-major [height, width], finite.
         public let values: [Float]
+        public init(name: String, height: Int, width: Int, values: [Float]) {
+            self.name = name
+            self.height = height
+            self.width = width
+            self.values = values
+        }
     }
     /// In the order the network produces them: conv1, layer1.block0.conv, layer1.block0.relu, …, layer1, …
     public var maps: [Map] = []
@@ -43,6 +55,10 @@ public struct FeatureCapture: Sendable {
     public var waveform: [Float] = []
     public var sampleRate: Int
     public var duration: Double = 0
+    public init(spectrogram: Map, sampleRate: Int) {
+        self.spectrogram = spectrogram
+        self.sampleRate = sampleRate
+    }
 }
 
 /// The outcome for one input file: probabilities overall and per window, or the error that stopped it.
@@ -255,12 +271,14 @@ public final class InferenceRunner {
 
 /// Reductions of feature maps for display.
 public enum FeatureMapStatistics {
-    /// The mean over channels of the first item of an NCHW tensor: [H, W], non-finite values made finite.
-    public static func channelMean(_ t: Tensor, name: String = "") -> FeatureCapture.Map {
+    /// The mean over channels of one item (default the first) of an NCHW tensor: [H, W], non-finite values
+    /// made finite.
+    public static func channelMean(_ t: Tensor, item: Int = 0, name: String = "") -> FeatureCapture.Map {
         let c = t.shape[1], h = t.shape[2], w = t.shape[3], plane = h * w
+        precondition(item >= 0 && item < t.shape[0], "channelMean: item \(item) of a batch of \(t.shape[0])")
         var sums = [Double](repeating: 0, count: plane)
         for ch in 0..<c {
-            let p = t.data + ch * plane
+            let p = t.data + (item * c + ch) * plane
             for i in 0..<plane { sums[i] += Double(finite(p[i])) }
         }
         return .init(name: name, height: h, width: w, values: sums.map { finite(Float($0 / Double(c))) })

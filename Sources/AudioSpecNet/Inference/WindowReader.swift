@@ -31,13 +31,20 @@ public final class WindowReader {
     private var lastStart = -1
     private var ended = false, done = false
 
-    public init(path: String, sampleRate: Int, windowSamples: Int, hopSamples: Int, waveformPoints: Int = 0) throws {
+    public convenience init(path: String, sampleRate: Int, windowSamples: Int, hopSamples: Int, waveformPoints: Int = 0) throws {
+        try self.init(stream: try AudioStream(path: path, sampleRate: sampleRate, blockFrames: 65_536),
+                      windowSamples: windowSamples, hopSamples: hopSamples, waveformPoints: waveformPoints)
+    }
+
+    /// Windows over an open stream (a file, or bytes in memory); the windows are at the stream's rate.
+    public init(stream: AudioStream, windowSamples: Int, hopSamples: Int, waveformPoints: Int = 0) {
         precondition(windowSamples > 0 && hopSamples > 0)
-        self.path = path
-        self.sampleRate = sampleRate
+        self.path = stream.path
+        self.sampleRate = stream.sampleRate
         self.windowSamples = windowSamples
         self.hopSamples = hopSamples
-        stream = try AudioStream(path: path, sampleRate: sampleRate, blockFrames: 65_536)
+        self.stream = stream
+        let sampleRate = stream.sampleRate
         // The header's frame count tells the length ahead of decoding, so the waveform can be decimated on the fly.
         let estimate = stream.sourceFrames > 0 && stream.sourceFrames < Int.max / max(1, sampleRate)
             ? Int((Double(stream.sourceFrames) * Double(sampleRate) / Double(max(1, stream.sourceSampleRate))).rounded(.up)) : 0
