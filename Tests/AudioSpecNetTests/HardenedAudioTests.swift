@@ -40,7 +40,7 @@ final class HardenedAudioTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("the header says 68719476735"), "\($0)")
         }
         let result = try CLI.run(["spectrogram", path, "--full", "--out", dir + "/out.npy"], timeout: 60)
-        XCTAssertEqual(result.status, 1, result.description)
+        XCTAssertEqual(result.status, 2, result.description)  // nothing could run: the one input is bad
         XCTAssertEqual(result.stderrLines.count, 1, result.description)
         XCTAssertTrue(result.stderr.contains(path), result.description)
     }
@@ -64,7 +64,7 @@ final class HardenedAudioTests: XCTestCase {
             XCTAssertTrue("\($0)".hasPrefix(path) && "\($0)".contains("frame 1234"), "\($0)")
         }
         let result = try CLI.run(["spectrogram", path, "--out", dir + "/out.npy"], timeout: 60)
-        XCTAssertEqual(result.status, 1, result.description)
+        XCTAssertEqual(result.status, 2, result.description)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out.npy"))
         // Loud but plausible float audio (±8, 18 dB over full scale) still decodes.
         samples[1_234] = 8

@@ -56,13 +56,13 @@ final class HardenedCSVAndFlagTests: XCTestCase {
             do { try o.validate(); return "" } catch { return "\(error)" }
         }
         XCTAssertEqual(refusal { _ in }, "")
-        XCTAssertEqual(refusal { $0.epochs = Int.max }, "--epochs must be 1…100000, got 9223372036854775807")
-        XCTAssertEqual(refusal { $0.batchSize = Int.max }, "--batch-size must be 1…4096, got 9223372036854775807")
-        XCTAssertEqual(refusal { $0.threads = Int.max }, "--threads must be 1…1024, got 9223372036854775807")
+        XCTAssertEqual(refusal { $0.epochs = Int.max }, "epochs must be 1…100000, got 9223372036854775807")
+        XCTAssertEqual(refusal { $0.batchSize = Int.max }, "the batch size must be 1…4096, got 9223372036854775807")
+        XCTAssertEqual(refusal { $0.threads = Int.max }, "threads must be 1…1024, got 9223372036854775807")
         XCTAssertEqual(refusal { $0.architecture.width = 4096 }, "architecture: width must be 1…1024, got 4096")
         XCTAssertTrue(refusal { $0.architecture.width = 512 }.contains("parameters"))
         XCTAssertTrue(refusal { $0.frontEnd = TrainingOptions.frontEnd(sampleRate: 10) }.contains("sample_rate 10"))
-        XCTAssertTrue(refusal { $0.maxLR = .infinity }.hasPrefix("--max-lr"))
+        XCTAssertTrue(refusal { $0.maxLR = .infinity }.hasPrefix("the peak learning rate"))
         XCTAssertTrue(refusal { $0.testFold = Int.max }.hasPrefix("folds must be"))
     }
 
