@@ -81,7 +81,7 @@ def measure(name, cmd, url, body_path, body, seconds, connections, env=None):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
             lua.write(LUA)
         for c in connections:
-            out = subprocess.run(["wrk", "-t", str(min(c, 2)), "-c", str(c), "-d", f"{seconds}s", "--timeout", "60s", "-s", lua.name, url],
+            out = subprocess.run(["wrk", "-t", str(min(c, 2)), "-c", str(c), "-d", f"{seconds}s", "--timeout", "60s", "-s", lua.name, url + "/inference"],
                                  capture_output=True, text=True, env={**os.environ, "LOAD_BODY": body_path, "LOAD_EXPECT": expected},
                                  timeout=seconds + 120)
             m = re.search(r"RESULT requests=(\d+) seconds=([\d.]+) p50=([\d.]+) p99=([\d.]+) errors=(\d+) bad=(\d+)", out.stdout)
