@@ -190,4 +190,23 @@ final class TrainDatasetTests: XCTestCase {
         XCTAssertEqual(data.identity.map(\.value), ["4", "6", "1", "1", csvHash, fnv1a64Hex(Data(list.utf8))])
         XCTAssertEqual(data.train.names, ["1-30226-A-0.flac", "1-30344-A-0.flac", "2-71162-A-1.flac", "1-21934-A-38.flac", "1-116765-A-41.flac", "1-19898-A-41.flac"])
     }
+
+    func testTrainCommandOnClassFoldersWritesTheSplitAndTheClassNames() throws {
+        guard FileManager.default.isExecutableFile(atPath: CLI.binaryPath) else { throw XCTSkip("audiospecnet executable not built") }
+        let folders = try classFolders()
+        let out = Fixtures.scratchDirectory("folders-run")
+        let r = try CLI.run(["train", "--data", folders, "--val-split", "0.5", "--epochs", "1", "--width", "4", "--batch-size", "4",
+                             "--seed", "5", "--out", out, "--cache", "none", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, "\(r)")
+        XCTAssertTrue(r.stdout.contains("clips per class (train/val/test):") && r.stdout.contains("dog: 1/1/0"), r.stdout)
+        let split = String(decoding: FileManager.default.contents(atPath: out + "/split.csv") ?? Data(), as: UTF8.self)
+        XCTAssertEqual(split.split(separator: "\n").filter { $0.hasSuffix(",val") }.count, 4, split)
+        var o = TrainClips.smallOptions(data: folders)
+        (o.testFold, o.valFold, o.valSplit, o.seed) = (nil, nil, 0.5, 5)
+        XCTAssertEqual(split, try load(o).splitCSV, "the split is reproduced from the seed")
+        XCTAssertEqual(try ModelFile.load(path: out + "/model.safetensors").metadata.classes, ["chainsaw", "clock_tick", "dog", "rooster"])
+        let bad = try CLI.run(["train", "--data", folders, "--val-fold", "2", "--out", out + "-bad", "--cache", "none"])
+        XCTAssertEqual(bad.status, 2, "\(bad)")
+        XCTAssertEqual(bad.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, bad.stderr)
+    }
 }
