@@ -58,6 +58,8 @@ public enum FuzzTargets {
         precondition(zip(records, records.dropFirst()).allSatisfy { $0.line < $1.line }, "record lines out of order")
         guard let metadata = try? ESC50Metadata(bytes: bytes, path: "fuzz-input") else { return }
         precondition(Set(metadata.clips.map(\.filename)).count == metadata.clips.count, "a duplicate file was accepted")
-        precondition(metadata.clips.allSatisfy { $0.target < metadata.classes.count })
+        // targets need not be contiguous: every row's target names one class, and each class has a row
+        precondition(metadata.clips.allSatisfy { metadata.classIndex[$0.target].map { metadata.classes.indices.contains($0) } ?? false })
+        precondition(Set(metadata.clips.map(\.target)).count == metadata.classes.count)
     }
 }

@@ -5,10 +5,13 @@ import Foundation
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the recipe network on ESC-50 folds (validation-selected best epoch, test once at the end).",
+        abstract: "Train the recipe network on labelled audio (validation-selected best epoch, test once at the end).",
         discussion: """
-        DIR is an ESC-50 layout: DIR/audio/*.wav and DIR/meta/esc50.csv (without meta/, the tool's \
-        esc50-meta/esc50.csv is used). Trains on the folds that are neither --test-fold nor --val-fold, picks \
+        DATA is what `eval --data` reads: an ESC-50 layout (DIR/audio/*.wav or *.flac and DIR/meta/esc50.csv; \
+        without meta/, the tool's esc50-meta/esc50.csv is used; --esc10 keeps the ESC-10 rows), a folder of \
+        class-named subfolders of audio files, or a CSV of path,label with an optional fold column. The classes \
+        are the labels present. Data without folds is split per class with --val-split (default 0.2) and \
+        --test-split, drawn from --seed; OUT/split.csv lists every clip's set. With folds, trains on the folds that are neither --test-fold nor --val-fold, picks \
         the best epoch on the validation fold and evaluates the test fold once with it. `--val-fold none` \
         selects on the test fold (the reference's choice; the test figure is then optimistic). --cv trains \
         every fold as the test in turn (validation = the fold before it) and writes cv.csv.
@@ -25,12 +28,17 @@ struct TrainCommand: ParsableCommand {
         error); 2 it could not start; 130 stopped by Ctrl-C (last.safetensors is saved: resume with --resume).
         """)
 
-    @Option(help: ArgumentHelp("ESC-50 directory (audio/ + meta/esc50.csv).", valueName: "DIR"), completion: .directory)
+    @Option(help: ArgumentHelp("ESC-50 directory, class-named subfolders, or a CSV of path,label[,fold].", valueName: "DATA"), completion: .file())
     var data: String
-    @Option(name: .customLong("test-fold"), help: ArgumentHelp("Fold evaluated once at the end, or `none` (with `--val-fold none`: train on every fold; the model is the last epoch).", valueName: "F|none"))
-    var testFold = "5"
-    @Option(name: .customLong("val-fold"), help: ArgumentHelp("Fold that selects the best epoch, or `none` (select on the test fold).", valueName: "F|none"))
-    var valFold = "4"
+    @Option(name: .customLong("test-fold"), help: ArgumentHelp("Fold evaluated once at the end, or `none` (with `--val-fold none`: train on every fold; the model is the last epoch). Default 5 for data with folds.", valueName: "F|none"))
+    var testFoldFlag: String?
+    @Option(name: .customLong("val-fold"), help: ArgumentHelp("Fold that selects the best epoch, or `none` (select on the test fold). Default 4 for data with folds.", valueName: "F|none"))
+    var valFoldFlag: String?
+    @Option(name: .customLong("val-split"), help: ArgumentHelp("Data without folds: the fraction of each class that selects the best epoch (default 0.2).", valueName: "FRACTION"))
+    var valSplit: Double?
+    @Option(name: .customLong("test-split"), help: ArgumentHelp("Data without folds: the fraction of each class tested once at the end (default 0).", valueName: "FRACTION"))
+    var testSplit: Double?
+    @Flag(help: "ESC-50 layouts: train on the ESC-10 rows only (10 classes).") var esc10 = false
     @Option(help: "Epochs.") var epochs = 100
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 32
     @Option(name: .customLong("max-lr"), help: "OneCycle peak learning rate.") var maxLR = 0.002
@@ -49,6 +57,19 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var format: JSONOptions
     @Flag(name: .customLong("no-prefetch"), help: "Assemble batches on the training thread instead of ahead of time.") var noPrefetch = false
 
+    /// Whether --data has no folds (class folders, a CSV without a fold column): splits instead of folds.
+    var foldless: Bool {
+        if EvalDataset.esc50Metadata(root: data) != nil { return false }
+        if valSplit != nil || testSplit != nil { return true }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else { return false }
+        if isDirectory.boolValue { return true }
+        guard let selection = try? EvalDataset.csv(data) else { return false }
+        return !selection.clips.contains { $0.fold != nil }
+    }
+    var testFold: String { testFoldFlag ?? (foldless ? "none" : "5") }
+    var valFold: String { valFoldFlag ?? (foldless ? "none" : "4") }
+
     /// --test-fold and --val-fold as fold numbers (nil: none).
     func folds() throws -> (test: Int?, validation: Int?) {
         func fold(_ text: String, _ flag: String) throws -> Int? {
@@ -66,6 +87,9 @@ struct TrainCommand: ParsableCommand {
         guard maxLR > 0, maxLR.isFinite else { throw ValidationError("--max-lr must be positive, got \(maxLR)") }
         guard width >= 1 else { throw ValidationError("--width must be at least 1, got \(width)") }
         guard sampleRate >= 1 else { throw ValidationError("--sample-rate must be positive, got \(sampleRate)") }
+        for (flag, f) in [("--val-split", valSplit), ("--test-split", testSplit)] {
+            if let f, !(f >= 0 && f < 1) { throw ValidationError("\(flag) must be in [0, 1), got \(f)") }
+        }
         if let test, let validation, test == validation {
             throw ValidationError("--val-fold \(validation) is also the test fold; pick another or `--val-fold none`")
         }
@@ -77,6 +101,11 @@ struct TrainCommand: ParsableCommand {
         options.dataDirectory = data
         options.testFold = test
         options.valFold = validation
+        if foldless {
+            options.valSplit = valSplit ?? 0.2
+            options.testSplit = testSplit
+        }
+        if esc10 { options.esc10 = true }
         options.epochs = epochs
         options.batchSize = batchSize
         options.maxLR = maxLR

@@ -134,7 +134,10 @@ enum TrainingRun {
         output.finish()
         trainer.events = { output.event($0) }
         if !resume {
-            output.line("training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold.map(String.init) ?? "none")); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
+            let sets = options.valSplit != nil || options.testSplit != nil
+                ? "training \(trainer.data.train.count) clips, validating on \(trainer.data.validation.count) (split \(options.valSplit ?? 0)\((options.valSplit ?? 0) == 0 ? ": the test split" : "")), testing on \(trainer.data.test.count) (split \(options.testSplit ?? 0), seed \(options.seed)); OUT/split.csv lists them"
+                : "training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold.map(String.init) ?? "none"))"
+            output.line("\(sets); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
         }
         do {
             return try trainer.run()

@@ -11,10 +11,12 @@ public struct ESC50Dataset: Sendable {
     public let metadata: ESC50Metadata
     /// File names under `audio/` (no directories).
     public let filesOnDisk: Set<String>
+    /// Listed file name → the name on disk: itself, or the same clip in another format (`x.wav` as `x.flac`).
+    public let onDisk: [String: String]
     /// Human-readable notes about the data (unlisted files, fallback CSV).
     public private(set) var warnings: [String] = []
 
-    public init(root: String, metadataPath: String? = nil) throws {
+    public init(root: String, metadataPath: String? = nil, esc10: Bool = false) throws {
         self.root = root
         audioDirectory = (root as NSString).appendingPathComponent("audio")
         var isDirectory: ObjCBool = false
@@ -34,22 +36,30 @@ public struct ESC50Dataset: Sendable {
         } else {
             throw AudioSpecNetError.file(path: local, reason: "no such file, and the tool's esc50-meta/esc50.csv was not found either")
         }
-        metadata = try ESC50Metadata(path: csvPath)
+        let full = try ESC50Metadata(path: csvPath)
+        metadata = esc10 ? try full.esc10Subset() : full
         let names = (try? FileManager.default.contentsOfDirectory(atPath: audioDirectory)) ?? []
-        filesOnDisk = Set(names.filter { !$0.hasPrefix(".") })
-        let listed = Set(metadata.clips.map(\.filename))
-        let unlisted = filesOnDisk.subtracting(listed).sorted()
+        let files = Set(names.filter { !$0.hasPrefix(".") })
+        filesOnDisk = files
+        var resolved: [String: String] = [:]
+        for clip in full.clips {
+            if files.contains(clip.filename) { resolved[clip.filename] = clip.filename; continue }
+            let stem = (clip.filename as NSString).deletingPathExtension
+            if let other = ["flac", "wav", "ogg"].map({ stem + "." + $0 }).first(where: files.contains) { resolved[clip.filename] = other }
+        }
+        onDisk = resolved
+        let unlisted = files.subtracting(resolved.values).sorted()
         if !unlisted.isEmpty {
             notes.append("ignoring \(unlisted.count) file\(unlisted.count == 1 ? "" : "s") in \(audioDirectory) not listed in the metadata (\(ESC50Dataset.firstFew(unlisted)))")
         }
         warnings = notes
     }
 
-    public func path(of clip: ESC50Clip) -> String { (audioDirectory as NSString).appendingPathComponent(clip.filename) }
+    public func path(of clip: ESC50Clip) -> String { (audioDirectory as NSString).appendingPathComponent(onDisk[clip.filename] ?? clip.filename) }
 
     /// Folds with at least one clip on disk, ascending.
     public var foldsOnDisk: [Int] {
-        Set(metadata.clips.filter { filesOnDisk.contains($0.filename) }.map(\.fold)).sorted()
+        Set(metadata.clips.filter { onDisk[$0.filename] != nil }.map(\.fold)).sorted()
     }
 
     /// The clips of `folds` in CSV order. Missing clips: an error (one line: count and first names) unless
@@ -58,7 +68,7 @@ public struct ESC50Dataset: Sendable {
         let wanted = metadata.clips.filter { folds.contains($0.fold) }
         var present: [ESC50Clip] = [], missing: [String] = []
         for clip in wanted {
-            if filesOnDisk.contains(clip.filename) { present.append(clip) } else { missing.append(clip.filename) }
+            if onDisk[clip.filename] != nil { present.append(clip) } else { missing.append(clip.filename) }
         }
         if !missing.isEmpty && !allowMissing {
             throw MissingClips(directory: audioDirectory, folds: folds.sorted(), names: missing)

@@ -6,6 +6,8 @@ public struct ESC50Clip: Equatable, Sendable {
     public let fold: Int
     public let target: Int
     public let category: String
+    /// The `esc10` column ("True"); false when the column is absent.
+    public var esc10 = false
 }
 
 /// ESC-50's metadata: the clips with their folds and labels, and the class list (target → category)
@@ -13,8 +15,10 @@ public struct ESC50Clip: Equatable, Sendable {
 public struct ESC50Metadata: Sendable {
     public let path: String
     public let clips: [ESC50Clip]
-    /// Class names indexed by target.
+    /// Class names of the targets present, ordered by target (indexed by target when targets are 0…n-1).
     public let classes: [String]
+    /// Target → index into `classes` (the identity for contiguous targets).
+    public let classIndex: [Int: Int]
     /// SHA-256-free identity of the CSV for run configs: FNV-1a 64 of its bytes, hex.
     public let contentHash: String
 
@@ -38,8 +42,8 @@ public struct ESC50Metadata: Sendable {
     }
 
     /// Parses RFC 4180 CSV (quotes, BOM, CRLF) and refuses, naming the line: missing columns, folds and
-    /// targets that are not integers within bounds, a file listed twice, a target with two names, and
-    /// targets with gaps.
+    /// targets that are not integers within bounds, a file listed twice, and a target with two names.
+    /// Targets need not be contiguous (a filtered CSV, ESC-10): the classes are those present.
     public init(bytes: [UInt8], path: String = "<csv>", hash: String = "") throws {
         func bad(_ line: Int, _ reason: String) -> AudioSpecNetError { .format(path: path, reason: "line \(line): \(reason)") }
         let records: [CSVReader.Record]
@@ -50,6 +54,7 @@ public struct ESC50Metadata: Sendable {
               let ti = columns.firstIndex(of: "target"), let ci = columns.firstIndex(of: "category") else {
             throw bad(header.line, "header must name filename, fold, target and category columns")
         }
+        let ei = columns.firstIndex(of: "esc10")
         var clips: [ESC50Clip] = []
         var names: [Int: String] = [:]
         var seen: [String: (line: Int, clip: ESC50Clip)] = [:]
@@ -65,7 +70,8 @@ public struct ESC50Metadata: Sendable {
             guard !filename.isEmpty, !filename.contains("/"), !filename.contains("\0"), filename != ".", filename != ".." else {
                 throw bad(n, "filename \"\(filename)\" is not a plain file name")
             }
-            let clip = ESC50Clip(filename: filename, fold: fold, target: target, category: cells[ci])
+            var clip = ESC50Clip(filename: filename, fold: fold, target: target, category: cells[ci])
+            if let ei { clip.esc10 = cells[ei].lowercased() == "true" }
             if let earlier = seen[filename] {
                 throw bad(n, earlier.clip == clip ? "\(filename) is listed twice (also line \(earlier.line))"
                     : "\(filename) conflicts with line \(earlier.line) (fold \(earlier.clip.fold), target \(earlier.clip.target) there; fold \(fold), target \(target) here)")
@@ -77,12 +83,26 @@ public struct ESC50Metadata: Sendable {
             names[target] = clip.category
             clips.append(clip)
         }
-        let count = (names.keys.max() ?? -1) + 1
-        guard names.count == count else { throw AudioSpecNetError.format(path: path, reason: "targets are not 0…\(count - 1) without gaps") }
+        try self.init(path: path, clips: clips, hash: hash)
+    }
+
+    init(path: String, clips: [ESC50Clip], hash: String) throws {
+        let targets = Set(clips.map(\.target)).sorted()
+        guard !targets.isEmpty else { throw AudioSpecNetError.format(path: path, reason: "lists no clips") }
+        var names: [Int: String] = [:]
+        for c in clips { names[c.target] = c.category }
         self.path = path
         self.clips = clips
-        self.classes = (0..<count).map { names[$0]! }
+        self.classes = targets.map { names[$0]! }
+        self.classIndex = Dictionary(uniqueKeysWithValues: targets.enumerated().map { ($1, $0) })
         self.contentHash = hash
+    }
+
+    /// The ESC-10 rows (`esc10` column True) with their classes; the hash stays the file's.
+    public func esc10Subset() throws -> ESC50Metadata {
+        let rows = clips.filter(\.esc10)
+        guard !rows.isEmpty else { throw AudioSpecNetError.format(path: path, reason: "marks no clip as ESC-10 (column esc10)") }
+        return try ESC50Metadata(path: path, clips: rows, hash: contentHash)
     }
 
     /// The metadata shipped with the tool (`esc50-meta/esc50.csv`), found beside the executable's

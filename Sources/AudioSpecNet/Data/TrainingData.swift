@@ -9,6 +9,11 @@ public struct DataSelection: Sendable {
     public var trainFolds: [Int]
     /// Skip clips the metadata lists but the disk lacks, instead of failing.
     public var allowMissing: Bool
+    /// Data without folds: stratified fractions held out for validation and test, drawn from `seed`.
+    public var valSplit = 0.0, testSplit = 0.0
+    public var seed: UInt64 = 0
+    /// ESC-50 layouts: only the rows whose `esc10` column is True.
+    public var esc10 = false
     public init(dataDirectory: String, testFold: Int?, valFold: Int?, trainFolds: [Int] = [], allowMissing: Bool = false) {
         self.dataDirectory = dataDirectory
         self.testFold = testFold
@@ -39,6 +44,29 @@ public final class TrainingData {
     public let trainFolds: [Int]
     public let metadataHash: String
     public var notes: [String] = []
+    /// `path,label,split` of every clip in use, written to the run folder as `split.csv`.
+    public var splitCSV: String {
+        var out = "path,label,split\n"
+        for (name, split) in [("train", train), ("val", validation), ("test", test)] {
+            for i in 0..<split.count { out += "\(EvalReport.csvField(split.names[i])),\(EvalReport.csvField(classes[split.labels[i]])),\(name)\n" }
+        }
+        return out
+    }
+
+    /// One line per class: clips in training, validation and test.
+    public var classCountLines: [String] {
+        var counts = Array(repeating: [0, 0, 0], count: classes.count)
+        for (k, split) in [train, validation, test].enumerated() { for l in split.labels { counts[l][k] += 1 } }
+        return ["clips per class (train/val/test):"] + classes.indices.map { "  \(classes[$0]): \(counts[$0][0])/\(counts[$0][1])/\(counts[$0][2])" }
+    }
+
+    /// Refuses, in one line, a class without a training clip.
+    static func checkEveryClassTrains(classes: [String], train: Split, source: String) throws {
+        let present = Set(train.labels)
+        if let missing = classes.indices.first(where: { !present.contains($0) }) {
+            throw AudioSpecNetError.invalidArgument("\(source): class \"\(classes[missing])\" has no training clip")
+        }
+    }
 
     public init(store: SpectrogramStore, classes: [String], train: Split, validation: Split, test: Split,
                 trainFolds: [Int], metadataHash: String) {
@@ -63,7 +91,14 @@ public final class TrainingData {
     public static func load(_ options: DataSelection, frontEnd: FrontEndConfig, threads: Int, cacheDirectory: String?,
                             isCancelled: @escaping @Sendable () -> Bool = { false },
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
-        let dataset = try ESC50Dataset(root: options.dataDirectory)
+        guard EvalDataset.esc50Metadata(root: options.dataDirectory) != nil else {
+            return try loadLabelled(options, frontEnd: frontEnd, threads: threads, cacheDirectory: cacheDirectory,
+                                    isCancelled: isCancelled, progress: progress)
+        }
+        guard options.valSplit == 0, options.testSplit == 0 else {
+            throw AudioSpecNetError.invalidArgument("\(options.dataDirectory) is an ESC-50 layout with folds: hold out with --test-fold/--val-fold, not --val-split/--test-split")
+        }
+        let dataset = try ESC50Dataset(root: options.dataDirectory, esc10: options.esc10)
         var notes = dataset.warnings
         let inUseOther = Set((options.testFold.map { [$0] } ?? []) + (options.valFold.map { [$0] } ?? []))
         let listedFolds = Set(dataset.metadata.clips.map(\.fold))
@@ -110,13 +145,19 @@ public final class TrainingData {
                 indices.append(all.count)
                 all.append(c)
             }
-            return Split(indices: indices, labels: clips.map(\.target), names: clips.map(\.filename))
+            return Split(indices: indices, labels: clips.map { dataset.metadata.classIndex[$0.target]! }, names: clips.map(\.filename))
         }
         let trainSplit = split(trainClips), valSplit = split(valClips), testSplit = split(testClips)
+        let classes = dataset.metadata.classes
+        // ESC-50 folds are fixed (cross-validation on a few clips may leave a class out of training): say so
+        // rather than refuse; data with splits is refused (`loadLabelled`).
+        do { try checkEveryClassTrains(classes: classes, train: trainSplit, source: options.dataDirectory) } catch {
+            notes.append("\(error)")
+        }
         let store = try SpectrogramStore.build(paths: all.map { dataset.path(of: $0) }, frontEnd: try FrontEnd(config: frontEnd),
                                                threads: threads, cacheDirectory: cacheDirectory, isCancelled: isCancelled,
                                                progress: progress)
-        let data = TrainingData(store: store, classes: dataset.metadata.classes, train: trainSplit, validation: valSplit,
+        let data = TrainingData(store: store, classes: classes, train: trainSplit, validation: valSplit,
                                 test: testSplit, trainFolds: train, metadataHash: dataset.metadata.contentHash)
         data.notes = notes
         return data

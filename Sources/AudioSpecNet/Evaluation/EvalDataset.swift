@@ -4,9 +4,12 @@ import Foundation
 public struct LabelledClip: Equatable, Sendable {
     public let path: String
     public let label: String
-    public init(path: String, label: String) {
+    /// The CSV's `fold` column, when it has one.
+    public let fold: Int?
+    public init(path: String, label: String, fold: Int? = nil) {
         self.path = path
         self.label = label
+        self.fold = fold
     }
 }
 
@@ -44,11 +47,22 @@ public enum EvalDataset {
             throw AudioSpecNetError.file(path: data, reason: "no such file or directory")
         }
         if !isDirectory.boolValue { return try csv(data) }
-        let meta = (data as NSString).appendingPathComponent("meta/esc50.csv")
-        if FileManager.default.fileExists(atPath: meta) {
+        if let meta = esc50Metadata(root: data) {
             return try esc50(root: data, csv: meta, folds: folds ?? recordedTestFolds(metadata), explicit: folds != nil, allowMissing: allowMissing)
         }
         return try classFolders(data)
+    }
+
+    /// The metadata of an ESC-50 layout at `root`: `meta/esc50.csv`, or the tool's copy when `root` has an
+    /// `audio/` folder but no `meta/`; nil when `root` is not an ESC-50 layout.
+    public static func esc50Metadata(root: String) -> String? {
+        let fm = FileManager.default
+        let meta = (root as NSString).appendingPathComponent("meta/esc50.csv")
+        if fm.fileExists(atPath: meta) { return meta }
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: (root as NSString).appendingPathComponent("audio"), isDirectory: &isDirectory), isDirectory.boolValue,
+              !fm.fileExists(atPath: (root as NSString).appendingPathComponent("meta")) else { return nil }
+        return ESC50Metadata.bundledPath()
     }
 
     /// The test fold(s) a model file records: metadata `test_fold` / `test_folds` ("5" or "[4, 5]"), or a
@@ -111,7 +125,7 @@ public enum EvalDataset {
     }
 
     /// `DIR/<class>/…/*.wav`: the label is the name of the first-level folder.
-    static func classFolders(_ root: String) throws -> Selection {
+    public static func classFolders(_ root: String) throws -> Selection {
         let fm = FileManager.default
         let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
         var clips: [LabelledClip] = []
@@ -130,7 +144,7 @@ public enum EvalDataset {
 
     /// A CSV of `path,label` rows (an optional header naming path and label columns; paths relative to
     /// the CSV's folder).
-    static func csv(_ file: String) throws -> Selection {
+    public static func csv(_ file: String) throws -> Selection {
         if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber, size.int64Value > Int64(ESC50Metadata.maxFileBytes) {
             throw AudioSpecNetError.format(path: file, reason: "is \(size.int64Value) bytes, larger than a label file may be (\(ESC50Metadata.maxFileBytes))")
         }
@@ -140,12 +154,14 @@ public enum EvalDataset {
         do { records = try CSVReader.parse([UInt8](data)) } catch { throw AudioSpecNetError.format(path: file, reason: "\(error)") }
         records.removeAll { $0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
         var pathColumn = 0, labelColumn = 1
+        var foldColumn: Int?
         if let header = records.first {
             let cells = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             if let p = cells.firstIndex(where: { ["path", "file", "filename"].contains($0) }),
                let l = cells.firstIndex(where: { ["label", "class", "category"].contains($0) }) {
                 pathColumn = p
                 labelColumn = l
+                foldColumn = cells.firstIndex(of: "fold")
                 records.removeFirst()
             }
         }
@@ -155,8 +171,15 @@ public enum EvalDataset {
             guard cells.count > max(pathColumn, labelColumn), !cells[pathColumn].isEmpty, !cells[labelColumn].isEmpty else {
                 throw AudioSpecNetError.format(path: file, reason: "line \(record.line): expected path,label, got \"\(record.fields.joined(separator: ","))\"")
             }
+            var fold: Int?
+            if let foldColumn {
+                guard cells.count > foldColumn, let f = Int(cells[foldColumn]), (0...ESC50Metadata.maxFold).contains(f) else {
+                    throw AudioSpecNetError.format(path: file, reason: "line \(record.line): the fold must be an integer 0…\(ESC50Metadata.maxFold)")
+                }
+                fold = f
+            }
             let p = cells[pathColumn]
-            clips.append(LabelledClip(path: p.hasPrefix("/") || base.isEmpty ? p : (base as NSString).appendingPathComponent(p), label: cells[labelColumn]))
+            clips.append(LabelledClip(path: p.hasPrefix("/") || base.isEmpty ? p : (base as NSString).appendingPathComponent(p), label: cells[labelColumn], fold: fold))
         }
         guard !clips.isEmpty else { throw AudioSpecNetError.format(path: file, reason: "no path,label rows") }
         return Selection(clips: clips, summary: "\(file): \(clips.count) clips", folds: nil)

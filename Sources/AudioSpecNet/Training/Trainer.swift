@@ -262,9 +262,10 @@ public final class Trainer {
         let tested = data.test.count > 0
         let (testLoss, testAcc) = tested ? evaluate(data.test) : (0, 0)
         let heldOut = data.validation.count > 0
-        let optimistic = options.valFold == nil && tested
+        let optimistic = options.valFold == nil && (options.valSplit ?? 0) == 0 && tested
         let selection = !heldOut ? "nothing held out: the model is the last epoch"
-            : optimistic ? "best epoch picked on the test fold (no validation fold)" : "best epoch picked on validation fold \(options.valFold!)"
+            : optimistic ? "best epoch picked on the test fold (no validation fold)"
+            : options.valFold.map { "best epoch picked on validation fold \($0)" } ?? "best epoch picked on the validation split"
         let rates = state.history.map(\.samplesPerSecond)
         let summary = TrainingSummary(
             epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: heldOut ? state.bestValAccuracy : nil,

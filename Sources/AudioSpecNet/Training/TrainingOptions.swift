@@ -26,6 +26,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Not part of the run's identity: speed only (results are bit-identical for a fixed thread count).
     public var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     public var prefetch = true
+    /// Data without folds (class folders, a CSV without `fold`): the stratified fractions held out for
+    /// validation and test. nil in runs made before they existed; they join `identity` only when set.
+    public var valSplit: Double?
+    public var testSplit: Double?
+    /// Only the ESC-10 rows of an ESC-50 layout (nil: all; joins `identity` only when set).
+    public var esc10: Bool?
 
     public init() {}
 
@@ -34,6 +40,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case epochs, batchSize = "batch_size", maxLR = "max_lr", pctStart = "pct_start", weightDecay = "weight_decay"
         case labelSmoothing = "label_smoothing", dropout, specAugment = "spec_augment", mixup, seed, architecture
         case frontEnd = "frontend", allowMissing = "allow_missing", threads, prefetch
+        case valSplit = "val_split", testSplit = "test_split", esc10
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -50,10 +57,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public func validate() throws {
         func bad(_ s: String) -> AudioSpecNetError { .invalidArgument(s) }
         // Bounded so that epochs × steps and every schedule position stay far from Int.max.
-        guard (1...Self.maxEpochs).contains(epochs) else { throw bad("epochs must be 1…\(Self.maxEpochs), got \(epochs)") }
-        guard (1...Self.maxBatchSize).contains(batchSize) else { throw bad("the batch size must be 1…\(Self.maxBatchSize), got \(batchSize)") }
-        guard (1...Self.maxThreads).contains(threads) else { throw bad("threads must be 1…\(Self.maxThreads), got \(threads)") }
-        guard maxLR > 0, maxLR.isFinite, maxLR <= 10 else { throw bad("the peak learning rate must be positive and at most 10, got \(maxLR)") }
+        guard (1...Self.maxEpochs).contains(epochs) else { throw bad("--epochs must be 1…\(Self.maxEpochs), got \(epochs)") }
+        guard (1...Self.maxBatchSize).contains(batchSize) else { throw bad("--batch-size must be 1…\(Self.maxBatchSize), got \(batchSize)") }
+        guard (1...Self.maxThreads).contains(threads) else { throw bad("--threads must be 1…\(Self.maxThreads), got \(threads)") }
+        guard maxLR > 0, maxLR.isFinite, maxLR <= 10 else { throw bad("--max-lr must be positive and at most 10, got \(maxLR)") }
         guard pctStart > 0, pctStart < 1 else { throw bad("pct_start must be in (0, 1), got \(pctStart)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be ≥ 0, got \(weightDecay)") }
         guard labelSmoothing >= 0, labelSmoothing < 1 else { throw bad("label_smoothing must be in [0, 1), got \(labelSmoothing)") }
@@ -61,6 +68,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         for fold in trainFolds + [testFold, valFold].compactMap({ $0 }) where !(0...Self.maxFold).contains(fold) {
             throw bad("folds must be 0…\(Self.maxFold), got \(fold)")
         }
+        for (name, f) in [("val", valSplit), ("test", testSplit)] {
+            if let f, !(f >= 0 && f < 1) { throw bad("the \(name) split must be in [0, 1), got \(f)") }
+        }
+        guard (valSplit ?? 0) + (testSplit ?? 0) < 1 else { throw bad("the validation and test splits leave nothing to train on") }
         if let valFold, let testFold, valFold == testFold { throw bad("validation fold \(valFold) is also the test fold") }
         if (testFold.map { trainFolds.contains($0) } ?? false) || (valFold.map { trainFolds.contains($0) } ?? false) {
             throw bad("the training folds \(trainFolds) overlap the test or validation fold")
@@ -71,6 +82,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The settings that define the run, by the name a user knows them under, as comparable strings.
     public var identity: [(key: String, value: String)] {
+        var keys = baseIdentity
+        // Appended only when set, so that runs made before these options resume unchanged.
+        if let valSplit { keys.append(("val-split", "\(valSplit)")) }
+        if let testSplit { keys.append(("test-split", "\(testSplit)")) }
+        if esc10 == true { keys.append(("esc10", "true")) }
+        return keys
+    }
+
+    private var baseIdentity: [(key: String, value: String)] {
         [("test-fold", testFold.map(String.init) ?? "none"), ("val-fold", valFold.map(String.init) ?? "none"),
          ("train-folds", trainFolds.map(String.init).joined(separator: ",")), ("epochs", "\(epochs)"),
          ("batch-size", "\(batchSize)"), ("max-lr", "\(maxLR)"), ("pct-start", "\(pctStart)"),
@@ -82,7 +102,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
     /// The first setting whose value differs, as (key, saved, now).
     public func firstDifference(from saved: TrainingOptions) -> (key: String, saved: String, now: String)? {
-        for (a, b) in zip(saved.identity, identity) where a.value != b.value { return (a.key, a.value, b.value) }
+        let old = Dictionary(saved.identity, uniquingKeysWith: { a, _ in a }), new = Dictionary(identity, uniquingKeysWith: { a, _ in a })
+        for (key, _) in identity + saved.identity where old[key] != new[key] { return (key, old[key] ?? "unset", new[key] ?? "unset") }
         return nil
     }
 }
@@ -92,8 +113,12 @@ extension TrainingData {
     /// `TrainingStop.cancelled` when a stop is requested (Ctrl-C) while the spectrograms are built.
     public static func load(options: TrainingOptions, cacheDirectory: String?,
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
-        let selection = DataSelection(dataDirectory: options.dataDirectory, testFold: options.testFold, valFold: options.valFold,
+        var selection = DataSelection(dataDirectory: options.dataDirectory, testFold: options.testFold, valFold: options.valFold,
                                       trainFolds: options.trainFolds, allowMissing: options.allowMissing)
+        selection.valSplit = options.valSplit ?? 0
+        selection.testSplit = options.testSplit ?? 0
+        selection.esc10 = options.esc10 ?? false
+        selection.seed = options.seed
         do {
             return try load(selection, frontEnd: options.frontEnd, threads: options.threads, cacheDirectory: cacheDirectory,
                             isCancelled: { StopSignal.requested }, progress: progress)

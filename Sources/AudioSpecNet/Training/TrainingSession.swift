@@ -55,6 +55,7 @@ public enum TrainingSession {
         }
         let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, progress: progress)
         data.notes.forEach(message)
+        data.classCountLines.forEach(message)
         let s = data.store.statistics
         message(String(format: "spectrograms: %d clips [%d×%d] in %.1f s (%d computed, %d from the cache)", data.store.count,
                        data.store.mels, data.store.frames, s.seconds, s.computed, s.fromCache))
@@ -78,12 +79,14 @@ public enum TrainingSession {
             let config = RunConfig(
                 options: trainer.options, resolvedTrainFolds: data.trainFolds,
                 clips: ["train": data.train.count, "val": data.validation.count, "test": data.test.count, "total": data.store.count],
-                metadataPath: (try? ESC50Dataset(root: options.dataDirectory).metadata.path) ?? "",
+                metadataPath: (try? ESC50Dataset(root: options.dataDirectory).metadata.path) ?? options.dataDirectory,
                 metadataHash: data.metadataHash,
                 dataIdentity: Dictionary(data.identity.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                 classes: data.classes, parameters: trainer.model.arena.parameterCount, stepsPerEpoch: trainer.stepsPerEpoch,
                 toolVersion: audioSpecNetVersion, cacheDirectory: cacheDirectory, notes: data.notes)
             try AtomicFile.write(prettyJSON(config) + "\n", to: trainer.directory.config)
+            // the clips of each set, so that a split drawn from a seed can be checked and reproduced
+            try AtomicFile.write(data.splitCSV, to: (outputDirectory as NSString).appendingPathComponent("split.csv"))
         }
         return trainer
     }
