@@ -57,10 +57,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public func validate() throws {
         func bad(_ s: String) -> AudioSpecNetError { .invalidArgument(s) }
         // Bounded so that epochs × steps and every schedule position stay far from Int.max.
-        guard (1...Self.maxEpochs).contains(epochs) else { throw bad("--epochs must be 1…\(Self.maxEpochs), got \(epochs)") }
-        guard (1...Self.maxBatchSize).contains(batchSize) else { throw bad("--batch-size must be 1…\(Self.maxBatchSize), got \(batchSize)") }
-        guard (1...Self.maxThreads).contains(threads) else { throw bad("--threads must be 1…\(Self.maxThreads), got \(threads)") }
-        guard maxLR > 0, maxLR.isFinite, maxLR <= 10 else { throw bad("--max-lr must be positive and at most 10, got \(maxLR)") }
+        guard (1...Self.maxEpochs).contains(epochs) else { throw bad("epochs must be 1…\(Self.maxEpochs), got \(epochs)") }
+        guard (1...Self.maxBatchSize).contains(batchSize) else { throw bad("the batch size must be 1…\(Self.maxBatchSize), got \(batchSize)") }
+        guard (1...Self.maxThreads).contains(threads) else { throw bad("threads must be 1…\(Self.maxThreads), got \(threads)") }
+        guard maxLR > 0, maxLR.isFinite, maxLR <= 10 else { throw bad("the peak learning rate must be positive and at most 10, got \(maxLR)") }
         guard pctStart > 0, pctStart < 1 else { throw bad("pct_start must be in (0, 1), got \(pctStart)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw bad("weight_decay must be ≥ 0, got \(weightDecay)") }
         guard labelSmoothing >= 0, labelSmoothing < 1 else { throw bad("label_smoothing must be in [0, 1), got \(labelSmoothing)") }
