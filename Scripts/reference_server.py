@@ -15,7 +15,6 @@ import argparse
 import base64
 import io
 import json
-import math
 import os
 import sys
 
@@ -30,20 +29,7 @@ from pydantic import BaseModel
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from reference_model import AudioCNN, architecture_from_state_dict  # noqa: E402
 from safetensors_io import load_file  # noqa: E402
-
-
-def melscale_fbanks(n_freqs, f_min, f_max, n_mels, sample_rate):
-    """torchaudio.functional.melscale_fbanks(..., norm=None, mel_scale="htk"): [n_freqs, n_mels]."""
-    all_freqs = torch.linspace(0, sample_rate // 2, n_freqs)
-    m_min = 2595.0 * math.log10(1.0 + f_min / 700.0)
-    m_max = 2595.0 * math.log10(1.0 + f_max / 700.0)
-    m_pts = torch.linspace(m_min, m_max, n_mels + 2)
-    f_pts = 700.0 * (10 ** (m_pts / 2595.0) - 1.0)
-    f_diff = f_pts[1:] - f_pts[:-1]
-    slopes = f_pts.unsqueeze(0) - all_freqs.unsqueeze(1)
-    down = (-1.0 * slopes[:, :-2]) / f_diff[:-1]
-    up = slopes[:, 2:] / f_diff[1:]
-    return torch.max(torch.zeros(1), torch.min(down, up))
+from train_reference import melscale_fbanks  # noqa: E402  (the one HTK filterbank of the Python side)
 
 
 class InferenceRequest(BaseModel):
