@@ -32,7 +32,7 @@ extension TrainingData {
         var trainFolds: [Int] = []
         if clips.contains(where: { $0.fold != nil }) {
             guard options.valSplit == 0, options.testSplit == 0 else {
-                throw AudioSpecNetError.invalidArgument("\(source) has a fold column: hold out with --test-fold/--val-fold, not --val-split/--test-split")
+                throw AudioSpecNetError.invalidArgument("\(source) has a fold column: hold clips out by test and validation fold, not by split fractions")
             }
             let folds = Set(clips.compactMap(\.fold))
             for f in [options.testFold, options.valFold].compactMap({ $0 }) where !folds.contains(f) {
@@ -45,7 +45,7 @@ extension TrainingData {
             }
         } else {
             if let f = options.testFold ?? options.valFold {
-                throw AudioSpecNetError.invalidArgument("\(source) has no folds (fold \(f) asked for): hold out with --val-split/--test-split")
+                throw AudioSpecNetError.invalidArgument("\(source) has no folds (fold \(f) asked for): hold clips out by validation and test fractions")
             }
             role = stratifiedSplit(labels: labels, classCount: classes.count, val: options.valSplit, test: options.testSplit, seed: options.seed)
         }
