@@ -39,7 +39,9 @@ let package = Package(
         ),
         .target(
             name: "AudioSpecNet",
-            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG", "CBF16"]
+            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG", "CBF16"],
+            // The default model (Model/DefaultModel.swift finds it in the bundle beside the executable).
+            resources: [.copy("Resources/DefaultModel")]
         ),
 
         // MARK: - Implementation details: system libraries found through pkg-config

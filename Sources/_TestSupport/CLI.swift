@@ -41,7 +41,7 @@ public enum CLI {
         private let outHandle: FileHandle, errHandle: FileHandle
         private let done = DispatchSemaphore(value: 0)
 
-        init(_ arguments: [String], stdin: Data?, currentDirectory: String?) throws {
+        init(_ arguments: [String], stdin: Data?, currentDirectory: String?, executable: String) throws {
             scratch = NSTemporaryDirectory() + "audiospecnet-cli-\(UUID().uuidString)"
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             guard FileManager.default.createFile(atPath: scratch + "/stdout", contents: nil),
@@ -50,7 +50,7 @@ public enum CLI {
             else { throw CocoaError(.fileWriteUnknown) }
             outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/stdout"))
             errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: scratch + "/stderr"))
-            process.executableURL = URL(fileURLWithPath: CLI.binaryPath)
+            process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
             process.standardOutput = outHandle
             process.standardError = errHandle
@@ -85,13 +85,16 @@ public enum CLI {
         }
     }
 
-    /// Starts `audiospecnet arguments…` (standard input: `stdin`, or nothing).
-    public static func start(_ arguments: [String], stdin: Data? = nil, currentDirectory: String? = nil) throws -> Running {
-        try Running(arguments, stdin: stdin, currentDirectory: currentDirectory)
+    /// Starts `audiospecnet arguments…` (standard input: `stdin`, or nothing); `executable` names another
+    /// copy of the binary (an install without its resource bundle, say).
+    public static func start(_ arguments: [String], stdin: Data? = nil, currentDirectory: String? = nil,
+                             executable: String = CLI.binaryPath) throws -> Running {
+        try Running(arguments, stdin: stdin, currentDirectory: currentDirectory, executable: executable)
     }
 
     /// Runs `audiospecnet arguments…` to its end, killing it after `timeout` seconds.
-    public static func run(_ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 120, currentDirectory: String? = nil) throws -> Result {
-        try start(arguments, stdin: stdin, currentDirectory: currentDirectory).wait(timeout: timeout)
+    public static func run(_ arguments: [String], stdin: Data? = nil, timeout: TimeInterval = 120, currentDirectory: String? = nil,
+                           executable: String = CLI.binaryPath) throws -> Result {
+        try start(arguments, stdin: stdin, currentDirectory: currentDirectory, executable: executable).wait(timeout: timeout)
     }
 }

@@ -12,7 +12,7 @@ struct AudioSpecNetCommand: ParsableCommand {
         decode, a training run that diverged) or a gate failed (eval --min-accuracy); 2 nothing could run (bad \
         usage, missing or bad model or data); 130 stopped by Ctrl-C (train resumes with --resume).
         """,
-        version: audioSpecNetVersion,
+        version: "\(audioSpecNetVersion)\ndefault model: \(DefaultModel.summary())",
         subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, ServeCommand.self, ExportCommand.self, SpectrogramCommand.self,
                       BenchCommand.self]
     )

@@ -57,7 +57,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = modelOption.model, json = format.json
+        let model = try modelOption.path(), json = format.json
         let foldList = folds.flatMap(EvalDataset.parseFolds)
         let classifier = try Classifier(modelPath: model, context: compute.context)
         let selection: EvalDataset.Selection

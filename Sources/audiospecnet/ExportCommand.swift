@@ -45,6 +45,9 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("safetensors or onnx (default: onnx when FILE ends in .onnx).", valueName: "FORMAT"))
     var format: Format?
 
+    @Option(name: .long, help: ArgumentHelp("A name for the model, recorded as metadata model_name (shown by --version for the shipped model).", valueName: "NAME"))
+    var name: String?
+
     @Flag(name: .customLong("fold-batchnorm"), help: "ONNX: fold each BatchNorm into the convolution before it.")
     var foldBatchNorm = false
 
@@ -59,6 +62,9 @@ struct ExportCommand: ParsableCommand {
     func validate() throws {
         guard ModelStorage(rawValue: dtype.lowercased()) != nil else { throw ValidationError("--dtype must be f32 or f16, got \"\(dtype)\"") }
         if resolvedFormat == .onnx && dtype.lowercased() != "f32" { throw ValidationError("ONNX export is float32 only; drop --dtype f16") }
+        if let name, name.isEmpty || name.count > 200 || name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw ValidationError("--name must be 1–200 printable characters")
+        }
         if foldBatchNorm && resolvedFormat != .onnx { throw ValidationError("--fold-batchnorm applies to --format onnx only") }
         if testData != nil && check.isEmpty { throw ValidationError("--test-data needs clips: pass --check CLIP...") }
         guard (out as NSString).standardizingPath != (model as NSString).standardizingPath else {
@@ -74,7 +80,8 @@ struct ExportCommand: ParsableCommand {
         let storage = ModelStorage(rawValue: dtype.lowercased()) ?? .f32  // checked in validate()
         let format = resolvedFormat
         let source = try Classifier(modelPath: model, context: compute.context)
-        let metadata = ModelExport.modelMetadata(source.metadata)
+        var metadata = ModelExport.modelMetadata(source.metadata)
+        if let name { metadata.extra["model_name"] = name }
         let origin = source.metadata.extra["checkpoint"] != nil ? "checkpoint" : "model file"
 
         switch format {

@@ -77,7 +77,7 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        let classifier = try Classifier(modelPath: modelOption.model, context: compute.context)
+        let classifier = try Classifier(modelPath: try modelOption.path(), context: compute.context)
         let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
             windowSeconds: window, hopSeconds: hop, features: features || png != nil,
             embeddings: embeddings || embeddingsOut != nil))

@@ -55,7 +55,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = modelOption.model
+        let model = try modelOption.path()
         let configuration = try configuration()
         let classifier = try Classifier(modelPath: model, context: compute.context)
         let service = try InferenceService(configuration: configuration, classifier: classifier, modelDescription: model)

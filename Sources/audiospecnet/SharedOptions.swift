@@ -15,11 +15,17 @@ struct ThreadOptions: ParsableArguments {
     var context: ComputeContext { ComputeContext(threads: count) }
 }
 
-/// `--model FILE`, required by the subcommands that run a trained model.
+/// `--model FILE` for the subcommands that run a trained model; without it, the model shipped with the tool.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The model file (.safetensors written by train or Scripts/convert_checkpoint.py).", valueName: "FILE"),
+    @Option(name: .long, help: ArgumentHelp("The model file (model.safetensors written by train or export). Default: the model shipped with the tool, \(DefaultModel.summary()).", valueName: "FILE"),
             completion: .file(extensions: ["safetensors"]))
-    var model: String
+    var model: String?
+
+    /// The file to load: --model, or the shipped model from the resource bundle beside the executable.
+    func path() throws -> String {
+        if let model { return model }
+        return try DefaultModel.path()
+    }
 }
 
 /// `--json`: results as JSON on stdout (one object per line), nothing else there.

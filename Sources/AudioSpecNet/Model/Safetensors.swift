@@ -32,23 +32,53 @@ public struct SafetensorsFile: Sendable {
     private let bytes: [UInt8]
     private let dataStart: Int
 
+    static func bad(_ path: String, _ reason: String) -> AudioSpecNetError {
+        .format(path: path, reason: "not a valid safetensors file: \(reason)")
+    }
+
+    /// The header length the first 8 bytes announce (little-endian); 0 for fewer than 8 bytes.
+    static func headerLength(_ bytes: [UInt8]) -> Int {
+        guard bytes.count >= 8 else { return 0 }
+        var length = 0
+        for i in 0..<8 { length |= Int(bytes[i]) << (8 * i) }
+        return length
+    }
+
+    /// The JSON header of a file of `fileSize` bytes whose first bytes (at least the header) are `bytes`.
+    static func header(_ bytes: [UInt8], fileSize: Int, path: String) throws -> [String: Any] {
+        guard fileSize >= 8, bytes.count >= 8 else { throw bad(path, "\(fileSize) bytes, shorter than the 8-byte header length") }
+        let headerLength = headerLength(bytes)
+        guard headerLength > 1, headerLength <= 100_000_000, 8 + headerLength <= fileSize, 8 + headerLength <= bytes.count else {
+            throw bad(path, "header length \(headerLength) does not fit a file of \(fileSize) bytes (truncated?)")
+        }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])), let header = json as? [String: Any] else {
+            throw bad(path, "header is not a JSON object")
+        }
+        return header
+    }
+
+    /// The `__metadata__` of a file, reading only its header: a summary line need not read the weights.
+    public static func metadata(path: String) throws -> [String: String] {
+        let start = try readFile(path, upTo: 8)
+        let prefix = try readFile(path, upTo: 8 + min(headerLength(start), 100_000_000))
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.intValue ?? prefix.count
+        let header = try header(prefix, fileSize: size, path: path)
+        guard let meta = header["__metadata__"] else { return [:] }
+        guard let pairs = meta as? [String: Any] else { throw bad(path, "__metadata__ is not an object") }
+        return try pairs.mapValues { value in
+            guard let text = value as? String else { throw bad(path, "a metadata value is not a string") }
+            return text
+        }
+    }
+
     public init(path: String) throws {
         try self.init(bytes: try readWholeFile(path), path: path)
     }
 
     public init(bytes: [UInt8], path: String = "<memory>") throws {
-        func bad(_ reason: String) -> AudioSpecNetError { .format(path: path, reason: "not a valid safetensors file: \(reason)") }
-        guard bytes.count >= 8 else { throw bad("\(bytes.count) bytes, shorter than the 8-byte header length") }
-        var headerLength = 0
-        for i in 0..<8 { headerLength |= Int(bytes[i]) << (8 * i) }
-        guard headerLength > 1, headerLength <= 100_000_000, 8 + headerLength <= bytes.count else {
-            throw bad("header length \(headerLength) does not fit a file of \(bytes.count) bytes (truncated?)")
-        }
-        let headerBytes = Data(bytes[8..<(8 + headerLength)])
-        guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
-            throw bad("header is not a JSON object")
-        }
-        let dataStart = 8 + headerLength
+        func bad(_ reason: String) -> AudioSpecNetError { SafetensorsFile.bad(path, reason) }
+        let header = try SafetensorsFile.header(bytes, fileSize: bytes.count, path: path)
+        let dataStart = 8 + SafetensorsFile.headerLength(bytes)
         let dataLength = bytes.count - dataStart
         var metadata: [String: String] = [:]
         var entries: [String: Entry] = [:]
@@ -261,7 +291,10 @@ func float16ToFloat(_ h: UInt16) -> Float {
 }
 
 /// The whole file in one read into one array; errors name the file and say why in words.
-func readWholeFile(_ path: String) throws -> [UInt8] {
+func readWholeFile(_ path: String) throws -> [UInt8] { try readFile(path, upTo: Int.max) }
+
+/// The file's first `limit` bytes (all of it when shorter), after refusing directories and special files.
+func readFile(_ path: String, upTo limit: Int) throws -> [UInt8] {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else {
         let reason = errno == ENOENT ? "no such file" : errno == EACCES ? "permission denied" : errnoText()
@@ -272,7 +305,7 @@ func readWholeFile(_ path: String) throws -> [UInt8] {
     guard fstat(fd, &info) == 0 else { throw AudioSpecNetError.file(path: path, reason: errnoText()) }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw AudioSpecNetError.file(path: path, reason: "is a directory") }
     guard (info.st_mode & S_IFMT) == S_IFREG else { throw AudioSpecNetError.file(path: path, reason: "not a regular file") }
-    let size = Int(info.st_size)
+    let size = min(Int(info.st_size), max(limit, 0))
     var failure: String?
     let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
         var done = 0

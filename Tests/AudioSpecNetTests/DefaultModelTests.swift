@@ -1,0 +1,87 @@
+import AudioSpecNet
+import Foundation
+import XCTest
+import _TestSupport
+
+/// The shipped model's lookup: the resource bundle SwiftPM places beside the executable, never the working
+/// directory; an install without its bundle gets one line and exit 2, never a crash; `--model` overrides;
+/// `--version` and `--help` name the default model.
+final class DefaultModelTests: XCTestCase {
+    typealias S = InferTestSupport
+
+    func testSwiftPMPlacesTheResourceBundleBesideTheExecutable() {
+        let folder = Bundle.main.bundleURL.appendingPathComponent(DefaultModel.bundleName).appendingPathComponent(DefaultModel.folder)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("README.md").path), folder.path)
+    }
+
+    func testLookupNamesWhatIsMissing() throws {
+        let dir = Fixtures.scratchDirectory("default-model-lookup")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let url = URL(fileURLWithPath: dir)
+        XCTAssertThrowsError(try DefaultModel.path(executableDirectory: url)) { error in
+            XCTAssertTrue("\(error)".contains("the resource bundle is not beside the executable"), "\(error)")
+        }
+        XCTAssertTrue(DefaultModel.summary(executableDirectory: url).hasPrefix("none ("))
+        let folder = url.appendingPathComponent(DefaultModel.bundleName).appendingPathComponent(DefaultModel.folder)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try DefaultModel.path(executableDirectory: url)) { error in
+            XCTAssertTrue("\(error)".contains("no default model in this build's resource bundle"), "\(error)")
+        }
+        try S.writeModel(config: AudioCNNConfig(width: 8, blocks: [1, 1, 1, 1], numClasses: 3), classes: ["a", "b", "c"],
+                         to: folder.appendingPathComponent(DefaultModel.fileName).path, extra: ["model_name": "tiny-test"])
+        XCTAssertEqual(try DefaultModel.path(executableDirectory: url), folder.appendingPathComponent(DefaultModel.fileName).path)
+        XCTAssertEqual(DefaultModel.summary(executableDirectory: url), "tiny-test (3 classes, 22050 Hz)")
+    }
+
+    /// A copy of the binary in a folder of its own, as `install` would put it, with or without a bundle whose
+    /// model is the committed width-8 model exported under a name.
+    private func install(in dir: String, withModel: Bool) throws -> String {
+        let binary = dir + "/bin/audiospecnet"
+        try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.binaryPath, toPath: binary)
+        if withModel {
+            let folder = dir + "/bin/\(DefaultModel.bundleName)/\(DefaultModel.folder)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let r = try CLI.run(["export", S.pytorchModel, "--out", folder + "/" + DefaultModel.fileName, "--dtype", "f16", "--name", "w8-fixture"])
+            XCTAssertEqual(r.status, 0, "\(r)")
+        }
+        return binary
+    }
+
+    func testAnInstallWithItsBundleClassifiesWithoutModel() throws {
+        let dir = Fixtures.scratchDirectory("default-model-install")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let binary = try install(in: dir, withModel: true)
+        // Run from an unrelated working directory: the lookup must not depend on it.
+        let implicit = try CLI.run(["infer", "--json", "--top", "2", S.clipsDirectory], currentDirectory: "/", executable: binary)
+        let explicit = try CLI.run(["infer", "--json", "--top", "2", "--model", dir + "/bin/\(DefaultModel.bundleName)/\(DefaultModel.folder)/\(DefaultModel.fileName)", S.clipsDirectory],
+                                   executable: binary)
+        XCTAssertEqual(implicit.status, 0, "\(implicit)")
+        XCTAssertEqual(implicit.stdout, explicit.stdout)
+        XCTAssertEqual(S.jsonLines(implicit.stdout).count, 5)
+        let version = try CLI.run(["--version"], executable: binary)
+        XCTAssertEqual(version.status, 0, "\(version)")
+        XCTAssertTrue(version.stdout.contains(audioSpecNetVersion), version.stdout)
+        XCTAssertTrue(version.stdout.contains("default model: w8-fixture (50 classes, 22050 Hz)"), version.stdout)
+        for command in ["infer", "eval", "serve"] {
+            let help = try CLI.run([command, "--help"], executable: binary)
+            XCTAssertTrue(help.stdout.contains("w8-fixture"), "\(command): \(help)")
+        }
+        // --model overrides the shipped one.
+        let other = try CLI.run(["infer", "--json", "--model", dir + "/absent.safetensors", S.clip(0)], executable: binary)
+        CLIContract.assertCouldNotRun(other, contains: "absent.safetensors")
+    }
+
+    func testAnInstallWithoutItsBundleSaysSoInOneLine() throws {
+        let dir = Fixtures.scratchDirectory("default-model-no-bundle")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let binary = try install(in: dir, withModel: false)
+        for arguments in [["infer", S.clip(0)], ["eval", "--data", S.clipsDirectory]] {
+            let r = try CLI.run(arguments, executable: binary)
+            CLIContract.assertCouldNotRun(r, contains: "resource bundle is not beside the executable")
+        }
+        let version = try CLI.run(["--version"], executable: binary)
+        XCTAssertEqual(version.status, 0, "\(version)")
+        XCTAssertTrue(version.stdout.contains("default model: none"), version.stdout)
+    }
+}
