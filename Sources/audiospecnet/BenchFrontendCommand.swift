@@ -51,6 +51,10 @@ struct BenchFrontendCommand: ParsableCommand {
         }
         let p = python?.clipsPerSecond
         print("clips/s (all cores)".padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8.1f", swiftRate) + "  " + (p.map { String(format: "%8.1f", $0) } ?? "       –") + "  " + (p.map { String(format: "%8.2f×", swiftRate / $0) } ?? ""))
+        // How many cores' worth of one-thread speed the all-cores pass reached: where the two differ in
+        // how they use the cores (threads and shared buffers here, one process per core for PyTorch).
+        let swiftScaling = swiftRate * swiftStages[3] / 1000, pythonScaling = python.map { $0.clipsPerSecond * $0.stages[3] / 1000 }
+        print("scaling (cores)".padding(toLength: 20, withPad: " ", startingAt: 0) + String(format: "%8.2f", swiftScaling) + "  " + (pythonScaling.map { String(format: "%8.2f", $0) } ?? "       –"))
         if let python { print("PyTorch: \(python.label)") }
     }
 

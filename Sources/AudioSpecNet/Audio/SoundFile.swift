@@ -169,10 +169,10 @@ final class SoundFile {
         // spectrum into an all-NaN log-mel): NaN fails every comparison. Branch-free so that it vectorises;
         // the first offender is looked for only when there is one.
         let limit = SoundFile.maxMagnitude
-        var anyBad: UInt8 = 0
-        for i in 0..<n { anyBad |= abs(q[i]) <= limit ? 0 : 1 }
-        if anyBad != 0 {
-            let bad = (0..<n).first { !(abs(q[$0]) <= limit) }!
+        var offenders = 0
+        for i in 0..<n { offenders &+= abs(q[i]) <= limit ? 0 : 1 }  // a count, not a Bool: this vectorises
+        if offenders != 0 {
+            let bad = (0..<n).first { !(abs(q[$0]) <= limit) } ?? 0
             let frame = ch == 1 ? [q[bad]] : Array(interleaved[(bad * ch)..<(bad * ch + ch)])
             let reason = frame.allSatisfy(\.isFinite)
                 ? "contains a sample beyond ±\(SoundFile.maxMagnitude) (\(frame[0]) at frame \(framesRead + bad)): not audio"

@@ -59,7 +59,7 @@ public final class LogMelSpectrogram: @unchecked Sendable {
     /// `compute(clip.fit(samples))` without making the fitted copy. `output` holds
     /// nMels · frames(forSamples: length) values.
     func compute(_ samples: UnsafeBufferPointer<Float>, length: Int, into output: UnsafeMutableBufferPointer<Float>) {
-        let nFFT = config.nFFT, hop = config.hopLength, nMels = config.nMels
+        let nFFT = config.nFFT, hop = config.hopLength, nMels = config.nMels, nFreqs = config.nFreqs
         let frames = frames(forSamples: length)
         precondition(output.count == nMels * frames, "LogMelSpectrogram: output holds \(output.count) values, need \(nMels)×\(frames)")
         scratch.withItem { work in
@@ -81,9 +81,12 @@ public final class LogMelSpectrogram: @unchecked Sendable {
                         for i in 0..<nFFT { f[i] = start[i] * win[i] }
                         fftwf_execute_dft_r2c(plan, f, work.spectrum.complex)
                         // Bin-major within the block: the projection reads 8 frames of one bin at once.
-                        for k in 0..<config.nFreqs {
-                            let re = s[2 * k], im = s[2 * k + 1]
-                            power[k * block + j] = re * re + im * im
+                        var to = power + j, from = s
+                        for _ in 0..<nFreqs {
+                            let re = from[0], im = from[1]
+                            to.pointee = re * re + im * im
+                            to += block
+                            from += 2
                         }
                     }
                     projection.project(power, frames: count, into: output.baseAddress! + t0, stride: frames)
