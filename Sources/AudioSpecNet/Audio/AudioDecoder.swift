@@ -25,20 +25,42 @@ public enum AudioDecoder {
     }
 
     private static func decode(_ file: SoundFile, maxSeconds: Int) throws -> DecodedAudio {
-        // The header's frame count may lie (a FLAC claiming 2^36 frames): it may refuse, never size a buffer.
-        let limit = maxSeconds.multipliedReportingOverflow(by: file.sampleRate)
-        let maxFrames = min(limit.overflow ? Int.max : limit.partialValue, AudioDecoder.maxFrames)
-        func tooLong(_ frames: Int) -> AudioSpecNetError {
-            .file(path: file.path, reason: "is longer than the \(maxFrames) frames (\(maxFrames / file.sampleRate) s at \(file.sampleRate) Hz) decoded at once (\(frames == Int.max ? "more decoded" : "the header says \(frames)")); `infer` reads longer files window by window")
-        }
-        if file.frames != Int.max && file.frames > maxFrames { throw tooLong(file.frames) }
+        let maxFrames = frameLimit(file, maxSeconds: maxSeconds)
+        if file.frames != Int.max && file.frames > maxFrames { throw tooLong(file, maxFrames, file.frames) }
         var samples: [Float] = []
         samples.reserveCapacity(min(file.frames, maxFrames, 1 << 22))
         while try file.readMono(maxFrames: blockFrames, into: &samples) > 0 {
-            if samples.count > maxFrames { throw tooLong(Int.max) }
+            if samples.count > maxFrames { throw tooLong(file, maxFrames, Int.max) }
         }
         guard !samples.isEmpty else { throw AudioSpecNetError.file(path: file.path, reason: "contains no audio (0 frames decoded)") }
         return DecodedAudio(samples: samples, sampleRate: file.sampleRate, channels: file.channels, frames: samples.count)
+    }
+
+    /// `decode(path:)` into a reused buffer (the front end's per-worker scratch): same checks, same
+    /// samples; returns the file's rate.
+    static func decode(path: String, into buffer: SampleBuffer, maxSeconds: Int = maxSeconds) throws -> Int {
+        let file = try SoundFile(path: path)
+        let maxFrames = frameLimit(file, maxSeconds: maxSeconds)
+        if file.frames != Int.max && file.frames > maxFrames { throw tooLong(file, maxFrames, file.frames) }
+        buffer.count = 0
+        // The header's count only sizes the first block; the buffer grows as frames arrive.
+        let block = file.frames == Int.max ? blockFrames : min(max(file.frames + 1, blockFrames), maxFrames + 1)
+        while try file.readMono(maxFrames: block, into: buffer) > 0 {
+            if buffer.count > maxFrames { throw tooLong(file, maxFrames, Int.max) }
+        }
+        guard buffer.count > 0 else { throw AudioSpecNetError.file(path: file.path, reason: "contains no audio (0 frames decoded)") }
+        return file.sampleRate
+    }
+
+    /// The header's frame count may lie (a FLAC claiming 2^36 frames): it may refuse, never size a buffer
+    /// beyond this limit.
+    private static func frameLimit(_ file: SoundFile, maxSeconds: Int) -> Int {
+        let limit = maxSeconds.multipliedReportingOverflow(by: file.sampleRate)
+        return min(limit.overflow ? Int.max : limit.partialValue, AudioDecoder.maxFrames)
+    }
+
+    private static func tooLong(_ file: SoundFile, _ maxFrames: Int, _ frames: Int) -> AudioSpecNetError {
+        .file(path: file.path, reason: "is longer than the \(maxFrames) frames (\(maxFrames / file.sampleRate) s at \(file.sampleRate) Hz) decoded at once (\(frames == Int.max ? "more decoded" : "the header says \(frames)")); `infer` reads longer files window by window")
     }
 
     /// The file's rate, channel count, frame count and format name, without decoding.

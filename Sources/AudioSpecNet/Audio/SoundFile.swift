@@ -97,15 +97,49 @@ final class SoundFile {
 
     deinit { if let h = handle { sf_close(h) } }
 
+    /// The most frames one `readMono` call reads when asked for `maxFrames`: bounded whatever the caller
+    /// and the header ask (libsndfile allows 1 024 channels).
+    func framesPerRead(_ maxFrames: Int) -> Int { max(1, min(maxFrames, SoundFile.maxInterleaved / channels)) }
+
     /// Reads up to `maxFrames` frames, appends their mono mix to `output`, and returns how many it read
     /// (0 at the end). Throws when a sample is NaN or infinite, naming the frame.
     func readMono(maxFrames: Int, into output: inout [Float]) throws -> Int {
+        guard handle != nil, maxFrames > 0 else { return 0 }
+        let room = framesPerRead(maxFrames)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: room))
+        do {
+            let n = try output.withUnsafeMutableBufferPointer { try readMono(maxFrames: room, to: $0.baseAddress! + start) }
+            output.removeLast(room - n)
+            return n
+        } catch {
+            output.removeLast(room)
+            throw error
+        }
+    }
+
+    /// Reads up to `maxFrames` frames and appends their mono mix to `buffer`; returns how many (0 at the end).
+    func readMono(maxFrames: Int, into buffer: SampleBuffer) throws -> Int {
+        guard handle != nil, maxFrames > 0 else { return 0 }
+        let room = framesPerRead(maxFrames)
+        let n = try readMono(maxFrames: room, to: buffer.reserveTail(room))
+        buffer.count += n
+        return n
+    }
+
+    /// Reads up to `maxFrames` frames (at most `framesPerRead(maxFrames)`) and writes their mono mix to
+    /// `destination`. Mono files are read straight into it; others through an interleaved block.
+    private func readMono(maxFrames: Int, to destination: UnsafeMutablePointer<Float>) throws -> Int {
         guard let h = handle, maxFrames > 0 else { return 0 }
         let ch = channels
-        // Bounded whatever the caller and the header ask: libsndfile allows 1 024 channels.
-        let maxFrames = max(1, min(maxFrames, SoundFile.maxInterleaved / ch))
-        if interleaved.count < maxFrames * ch { interleaved = [Float](repeating: 0, count: maxFrames * ch) }
-        let got = interleaved.withUnsafeMutableBufferPointer { sf_readf_float(h, $0.baseAddress!, Int64(maxFrames)) }
+        let maxFrames = framesPerRead(maxFrames)
+        let got: Int64
+        if ch == 1 {
+            got = sf_readf_float(h, destination, Int64(maxFrames))
+        } else {
+            if interleaved.count < maxFrames * ch { interleaved = [Float](repeating: 0, count: maxFrames * ch) }
+            got = interleaved.withUnsafeMutableBufferPointer { sf_readf_float(h, $0.baseAddress!, Int64(maxFrames)) }
+        }
         if got <= 0 {
             let code = sf_error(h)
             if code != 0 {
@@ -114,36 +148,34 @@ final class SoundFile {
             return 0
         }
         let n = Int(got)
-        let start = output.count
-        output.reserveCapacity(start + n)
-        output.append(contentsOf: repeatElement(0, count: n))
-        // One test catches NaN, ±Inf and absurd magnitudes (3.4e38 passes isFinite but overflows the power
-        // spectrum into an all-NaN log-mel): NaN fails every comparison.
-        let limit = SoundFile.maxMagnitude
-        var bad = -1
-        interleaved.withUnsafeBufferPointer { src in
-            output.withUnsafeMutableBufferPointer { dst in
-                let p = src.baseAddress!, q = dst.baseAddress! + start
-                if ch == 1 {
-                    for i in 0..<n { let v = p[i]; if !(abs(v) <= limit) { bad = i; break }; q[i] = v }
+        let q = destination
+        if ch > 1 {
+            // Summed left to right, then divided: the order the Python fixtures use, so the mix is exact.
+            let scale = Float(ch)
+            interleaved.withUnsafeBufferPointer { src in
+                let p = src.baseAddress!
+                if ch == 2 {
+                    for i in 0..<n { q[i] = (p[2 * i] + p[2 * i + 1]) / scale }
                 } else {
-                    // Summed left to right, then divided: the order the Python fixtures use, so the mix is exact.
-                    let scale = Float(ch)
                     for i in 0..<n {
                         var s = p[i * ch]
                         for c in 1..<ch { s += p[i * ch + c] }
-                        let v = s / scale
-                        if !(abs(v) <= limit) { bad = i; break }
-                        q[i] = v
+                        q[i] = s / scale
                     }
                 }
             }
         }
-        if bad >= 0 {
-            output.removeLast(n)
-            let value = interleaved[bad * ch]
-            let reason = value.isFinite && (0..<ch).allSatisfy({ interleaved[bad * ch + $0].isFinite })
-                ? "contains a sample beyond ±\(SoundFile.maxMagnitude) (\(value) at frame \(framesRead + bad)): not audio"
+        // One test catches NaN, ±Inf and absurd magnitudes (3.4e38 passes isFinite but overflows the power
+        // spectrum into an all-NaN log-mel): NaN fails every comparison. Branch-free so that it vectorises;
+        // the first offender is looked for only when there is one.
+        let limit = SoundFile.maxMagnitude
+        var offenders = 0
+        for i in 0..<n { offenders &+= abs(q[i]) <= limit ? 0 : 1 }  // a count, not a Bool: this vectorises
+        if offenders != 0 {
+            let bad = (0..<n).first { !(abs(q[$0]) <= limit) } ?? 0
+            let frame = ch == 1 ? [q[bad]] : Array(interleaved[(bad * ch)..<(bad * ch + ch)])
+            let reason = frame.allSatisfy(\.isFinite)
+                ? "contains a sample beyond ±\(SoundFile.maxMagnitude) (\(frame[0]) at frame \(framesRead + bad)): not audio"
                 : "contains NaN or infinite samples (first at frame \(framesRead + bad))"
             throw AudioSpecNetError.file(path: path, reason: reason)
         }
