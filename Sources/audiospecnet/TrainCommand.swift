@@ -14,7 +14,8 @@ struct TrainCommand: ParsableCommand {
         --test-split, drawn from --seed; OUT/split.csv lists every clip's set. With folds, trains on the folds that are neither --test-fold nor --val-fold, picks \
         the best epoch on the validation fold and evaluates the test fold once with it. `--val-fold none` \
         selects on the test fold (the reference's choice; the test figure is then optimistic). --cv trains \
-        every fold as the test in turn (validation = the fold before it) and writes cv.csv.
+        every fold (of an ESC-50 layout or a CSV's fold column) as the test in turn (validation = the fold \
+        before it, or none with `--val-fold none`) and writes cv.csv.
 
         Fine-tuning: --init-from MODEL (a model.safetensors or a checkpoint) starts from that model's weights \
         and BatchNorm statistics, with its network and front end (--width/--sample-rate, when given, must \

@@ -304,8 +304,15 @@ public final class Trainer {
         state.wallSeconds = wall.seconds
         // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
         // deterministically (and rewrites the same best).
-        if isBest { try saveCheckpoint(to: bestPath) }
-        try saveLast()
+        // When both are due they hold the same bytes: `last` becomes a second name of `best` (an atomic
+        // rename of a hard link; the next write of either replaces it with a new file), half the writing,
+        // which is most of a frozen backbone's epoch.
+        if isBest {
+            try saveCheckpoint(to: bestPath)
+            if !AtomicFile.link(bestPath, to: lastPath) { try saveLast() }
+        } else {
+            try saveLast()
+        }
         try writeMetrics()
         events(.epoch(metrics, epochs: options.epochs))
     }
