@@ -187,4 +187,45 @@ final class FineTuneTests: XCTestCase {
         for i in full.indices { assertClose(again[i], full[i], abs: 1e-5, rel: 1e-5, "clip \(i)") }
         XCTAssertEqual(tensors(written)["layer1.0.bn1.running_var"], before["layer1.0.bn1.running_var"])
     }
+
+    /// The command line: the model's network and front end are adopted, a mismatch and a frozen backbone
+    /// without a model are refused in one line, and the help says what a frozen backbone leaves out.
+    func testTrainCommandFineTunes() throws {
+        guard FileManager.default.isExecutableFile(atPath: CLI.binaryPath) else { throw XCTSkip("audiospecnet executable not built") }
+        let start = try startingModel(label: "cli-start")
+        let folders = Fixtures.scratchDirectory("cli-folders")
+        for c in TrainClips.clips {
+            try FileManager.default.createDirectory(atPath: folders + "/" + c.category, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.path("clips/" + c.file), toPath: folders + "/" + c.category + "/" + c.file)
+        }
+        let out = Fixtures.scratchDirectory("cli-frozen")
+        let common = ["train", "--data", folders, "--val-split", "0.5", "--epochs", "2", "--batch-size", "4", "--cache", "none", "--threads", "1"]
+        let r = try CLI.run(common + ["--init-from", start.model, "--freeze-backbone", "--out", out])
+        XCTAssertEqual(r.status, 0, "\(r)")
+        // the folders' classes are sorted, the model's (an ESC-50 layout's) are in target order: the same set
+        XCTAssertTrue(r.stdout.contains("starting from \(start.model): every tensor kept, fc's rows reordered"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("frozen backbone"), r.stdout)
+        let model = try ModelFile.load(path: out + "/model.safetensors")
+        XCTAssertEqual(model.model.config.width, 8, "the starting model's width, without --width")
+        let reference = try ModelFile.load(path: start.model).model
+        XCTAssertEqual(model.model.arena.values("layer2.0.conv1.weight"), reference.arena.values("layer2.0.conv1.weight"))
+
+        let resumeOther = try CLI.run(common + ["--out", out, "--resume"])
+        XCTAssertEqual(resumeOther.status, 2, "\(resumeOther)")
+        XCTAssertTrue(resumeOther.stderr.contains("cannot resume"), resumeOther.stderr)
+        let resumeSame = try CLI.run(common + ["--init-from", start.model, "--freeze-backbone", "--out", out, "--resume"])
+        XCTAssertEqual(resumeSame.status, 0, "a finished run resumes to its end: \(resumeSame)")
+
+        let rate = try CLI.run(common + ["--init-from", start.model, "--sample-rate", "16000", "--out", out + "-rate"])
+        XCTAssertEqual(rate.status, 2, "\(rate)")
+        XCTAssertEqual(rate.stderrLines.count, 1, rate.stderr)
+        XCTAssertTrue(rate.stderr.contains(start.model) && rate.stderr.contains("sample_rate 22050"), rate.stderr)
+
+        let alone = try CLI.run(common + ["--freeze-backbone", "--out", out + "-alone"])
+        XCTAssertEqual(alone.status, 2, "\(alone)")
+        XCTAssertTrue(alone.stderr.contains("--freeze-backbone needs --init-from"), alone.stderr)
+
+        let help = try CLI.run(["train", "--help"])
+        XCTAssertTrue(help.stdout.contains("--init-from") && help.stdout.contains("no SpecAugment or mixup"), help.stdout)
+    }
 }
