@@ -191,6 +191,29 @@ final class TrainDatasetTests: XCTestCase {
         XCTAssertEqual(data.train.names, ["1-30226-A-0.flac", "1-30344-A-0.flac", "2-71162-A-1.flac", "1-21934-A-38.flac", "1-116765-A-41.flac", "1-19898-A-41.flac"])
     }
 
+    /// `--cv` on a CSV with a fold column: every fold is the test fold once; data without folds is refused.
+    func testCrossValidationOverACSVsFolds() throws {
+        var rows = "path,label,fold\n"
+        var seen = Set<String>()
+        for c in TrainClips.clips { rows += "\(c.file),\(c.category),\(seen.insert(c.category).inserted ? 1 : 2)\n" }
+        var o = options(try csv(rows))
+        o.epochs = 1
+        XCTAssertEqual(try CrossValidation.foldsWithAudio(o), [1, 2])
+        var tested: [Int] = []
+        let result = try CrossValidation.run(options: o, outputDirectory: Fixtures.scratchDirectory("csv-cv"), resume: false) { fold, dir, resume in
+            tested.append(fold.testFold!)
+            XCTAssertNil(fold.valFold)
+            let t = try TrainingSession.start(options: fold, outputDirectory: dir, resume: resume, cacheDirectory: nil)
+            XCTAssertEqual([t.data.train.count, t.data.test.count], [4, 4])
+            t.drawCurves = false
+            return try t.run()
+        }
+        XCTAssertEqual(tested, [1, 2])
+        XCTAssertEqual(result.folds.count, 2)
+        o.dataDirectory = try classFolders()
+        XCTAssertTrue(refusal { _ = try CrossValidation.foldsWithAudio(o) }.contains("no folds to cross-validate"))
+    }
+
     func testTrainCommandOnClassFoldersWritesTheSplitAndTheClassNames() throws {
         guard FileManager.default.isExecutableFile(atPath: CLI.binaryPath) else { throw XCTSkip("audiospecnet executable not built") }
         let folders = try classFolders()

@@ -92,31 +92,19 @@ public enum EvalDataset {
         return Array(Set(folds)).sorted()
     }
 
+    /// The clips of `folds`, found on disk as `train` finds them (`ESC50Dataset`: a listed `x.wav` stored as
+    /// `x.flac` or `x.ogg` is that clip).
     static func esc50(root: String, csv: String, folds: [Int]?, explicit: Bool, allowMissing: Bool) throws -> Selection {
         guard let folds else { throw Problem.noRecordedTestFold }
-        let metadata = try ESC50Metadata(path: csv)
-        let wanted = Set(folds)
-        let audio = (root as NSString).appendingPathComponent("audio")
-        let fm = FileManager.default
-        var clips: [LabelledClip] = [], missing: [String] = []
-        let listed = metadata.clips.filter { wanted.contains($0.fold) }
-        for clip in listed {
-            var path = (audio as NSString).appendingPathComponent(clip.filename)
-            if !fm.fileExists(atPath: path) {  // the same clip stored in another format (e.g. FLAC)
-                let stem = (path as NSString).deletingPathExtension
-                guard let other = ["flac", "ogg", "wav"].map({ stem + "." + $0 }).first(where: { fm.fileExists(atPath: $0) }) else {
-                    missing.append(clip.filename)
-                    continue
-                }
-                path = other
-            }
-            clips.append(LabelledClip(path: path, label: clip.category))
-        }
+        let dataset = try ESC50Dataset(root: root, metadataPath: csv)
+        let (present, missing) = try dataset.select(folds: Set(folds), allowMissing: true)
+        let clips = present.map { LabelledClip(path: dataset.path(of: $0), label: $0.category) }
+        let listed = present.count + missing.count
         let foldText = "fold\(folds.count > 1 ? "s" : "") \(folds.map(String.init).joined(separator: ","))"
-        guard !listed.isEmpty else {
+        guard listed > 0 else {
             throw AudioSpecNetError.invalidArgument("\(csv): no clips in \(foldText)")
         }
-        let missingText = "\(missing.count) of the \(listed.count) clips of \(foldText) are not in \(audio) (\(ESC50Dataset.firstFew(missing)))"
+        let missingText = "\(missing.count) of the \(listed) clips of \(foldText) are not in \(dataset.audioDirectory) (\(ESC50Dataset.firstFew(missing)))"
         if !missing.isEmpty && (!allowMissing || clips.isEmpty) { throw Problem.missingClips(missingText) }
         var selection = Selection(clips: clips, summary: "ESC-50 \(foldText)\(explicit ? "" : " (the model's test fold)") of \(root): \(clips.count) clips",
                                   folds: folds)

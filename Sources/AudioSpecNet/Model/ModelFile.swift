@@ -140,15 +140,19 @@ public enum ModelFile {
     /// Copies every state_dict tensor of `file` into the model, after checking that the file has exactly
     /// the model's names with the right shapes and dtypes; the error lists every mismatch.
     /// `allowingExtraTensors` lets a fixture or bundle carry other tensors beside the state_dict.
-    public static func loadWeights(into model: AudioCNN, from file: SafetensorsFile, allowingExtraTensors: Bool = false) throws {
+    /// `excluding` names tensors left as they are in the model, whatever the file holds under those names
+    /// (fine-tuning for other classes keeps everything but the new classifier).
+    public static func loadWeights(into model: AudioCNN, from file: SafetensorsFile, allowingExtraTensors: Bool = false,
+                                   excluding: Set<String> = []) throws {
         let arena = model.arena
         var problems: [String] = []
         let expected = Set(arena.entries.map(\.name))
-        let missing = arena.entries.map(\.name).filter { file.entries[$0] == nil }
+        let entries = arena.entries.filter { !excluding.contains($0.name) }
+        let missing = entries.map(\.name).filter { file.entries[$0] == nil }
         if !missing.isEmpty { problems.append("missing \(list(missing))") }
         let unexpected = file.names.filter { !expected.contains($0) && !$0.hasPrefix(checkpointPrefix) }
         if !unexpected.isEmpty && !allowingExtraTensors { problems.append("unexpected \(list(unexpected))") }
-        for e in arena.entries {
+        for e in entries {
             guard let f = file.entries[e.name] else { continue }
             if e.kind == .counter {
                 if f.count != 1 || (f.dtype != .i64 && f.dtype != .f32) { problems.append("\(e.name) should be one I64 value, is \(f.dtype.rawValue) \(f.shape)") }
@@ -161,7 +165,7 @@ public enum ModelFile {
         guard problems.isEmpty else {
             throw AudioSpecNetError.format(path: file.path, reason: "does not match the model: " + problems.joined(separator: "; "))
         }
-        for e in arena.entries {
+        for e in entries {
             if e.kind == .counter {
                 // A counter stored as F32 may hold NaN or 1e30, which Int64(_:) would trap on.
                 let value = try file.doubles(e.name)[0]

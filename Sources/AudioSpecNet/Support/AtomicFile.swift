@@ -32,6 +32,22 @@ public enum AtomicFile {
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }
     }
 
+    /// Makes `path` a second name of the finished file `existing` (a hard link, renamed into place): the
+    /// same bytes without writing them again. False when the file system cannot link (then write instead).
+    public static func link(_ existing: String, to path: String) -> Bool {
+        let directory = (path as NSString).deletingLastPathComponent
+        let temporary = "\(path).tmp-\(getpid())"
+        unlink(temporary)
+        guard Foundation.link(existing, temporary) == 0 else { return false }
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            return false
+        }
+        let dirfd = open(directory.isEmpty ? "." : directory, O_RDONLY)
+        if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+        return true
+    }
+
     public static func write(_ text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
     }

@@ -35,8 +35,12 @@ public final class AdamW {
         v.update(from: vValues, count: count)
     }
 
-    /// One update of `parameters` from `gradients` at learning rate `lr`.
-    public func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, lr: Double, parallel: Parallel) {
+    /// One update of `parameters` from `gradients` at learning rate `lr`; with `range`, of those parameters
+    /// only (a frozen backbone: the rest, weight decay included, is left untouched).
+    public func update(parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>, lr: Double, parallel: Parallel,
+                       range: Range<Int>? = nil) {
+        let range = range ?? 0..<count
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "AdamW: range \(range) outside \(count) parameters")
         step += 1
         let t = Double(step)
         let biasCorrection1 = 1 - pow(beta1, t)
@@ -45,8 +49,9 @@ public final class AdamW {
         let stepSize = Float(lr / biasCorrection1)
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), bc2 = Float(biasCorrection2Sqrt)
         let m = self.m, v = self.v
-        parallel.chunks(count, minimumChunk: 1 << 16) { range, _ in
-            for i in range {
+        let first = range.lowerBound
+        parallel.chunks(range.count, minimumChunk: 1 << 16) { chunk, _ in
+            for i in (first + chunk.lowerBound)..<(first + chunk.upperBound) {
                 let g = gradients[i]
                 let p = parameters[i] * decay
                 let mi = b1 * m[i] + (1 - b1) * g

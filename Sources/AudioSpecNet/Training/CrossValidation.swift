@@ -22,12 +22,25 @@ public enum CrossValidation {
         }
     }
 
+    /// The folds that have audio on disk: of an ESC-50 layout (its `--esc10` rows when asked), or of a CSV's
+    /// `fold` column. Class folders and CSVs without folds have none to cross-validate over.
+    public static func foldsWithAudio(_ options: TrainingOptions) throws -> [Int] {
+        let data = options.dataDirectory
+        if EvalDataset.esc50Metadata(root: data) != nil { return try ESC50Dataset(root: data, esc10: options.esc10 ?? false).foldsOnDisk }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory), !isDirectory.boolValue {
+            let clips = try EvalDataset.csv(data).clips
+            let folds = Set(clips.filter { FileManager.default.fileExists(atPath: $0.path) }.compactMap(\.fold))
+            if !folds.isEmpty { return folds.sorted() }
+        }
+        throw AudioSpecNetError.invalidArgument("\(data) has no folds to cross-validate over: cross-validation needs an ESC-50 layout or a CSV with a fold column")
+    }
+
     /// Runs the folds through `train(options, directory, resume)` and writes cv.csv.
     public static func run(options: TrainingOptions, outputDirectory: String, resume: Bool,
                            message: (String) -> Void = { _ in },
                            train: (TrainingOptions, String, Bool) throws -> TrainingSummary) throws -> Result {
-        let dataset = try ESC50Dataset(root: options.dataDirectory)
-        let folds = dataset.foldsOnDisk
+        let folds = try foldsWithAudio(options)
         guard folds.count >= 3 || (folds.count >= 2 && options.valFold == nil) else {
             throw AudioSpecNetError.invalidArgument("cross-validation needs at least 3 folds with audio (2 without a validation fold), found \(folds)")
         }

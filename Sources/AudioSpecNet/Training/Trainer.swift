@@ -87,8 +87,12 @@ public final class Trainer {
     /// Skip writing curves.png (tests that only need numbers).
     public var drawCurves = true
     public var events: (TrainerEvent) -> Void = { _ in }
+    /// With `options.initFrom`: what the run kept of the starting model, in a line for the log.
+    public private(set) var startingNote: String?
 
     private let assembler: BatchAssembler
+    /// With `options.freezeBackbone`: the features computed once (on first use, so after a resume).
+    private var frozenFeatures: FrozenBackbone?
     private let logitsGradient = Tensor(shape: [0])
     private let evalInput: Tensor
     private let evalTargets: Tensor
@@ -99,14 +103,24 @@ public final class Trainer {
     public var modelPath: String { directory.model }
     public var stepsPerEpoch: Int { assembler.steps(perEpoch: data.train.count) }
 
-    public init(options: TrainingOptions, data: TrainingData, outputDirectory: String) throws {
+    /// `startingModel`: `options.initFrom` already read (read here when nil).
+    public init(options: TrainingOptions, data: TrainingData, outputDirectory: String, startingModel: StartingModel? = nil) throws {
         try options.validate()
         var options = options
         options.architecture.numClasses = data.classes.count
+        let starting = try options.initFrom.map { path in try startingModel ?? StartingModel(path: path) }
+        if let starting {
+            try starting.check(architecture: options.architecture, frontEnd: options.frontEnd)
+            options.initFromWeights = starting.weightsHash
+        }
         self.options = options
         self.data = data
         directory = RunDirectory(outputDirectory)
         model = try AudioCNN(config: options.architecture, seed: options.seed, context: ComputeContext(threads: options.threads))
+        if let starting {
+            // after the seeded initialisation, so that a new fc is the one a run from scratch would start with
+            startingNote = starting.describe(try starting.load(into: model, classes: data.classes), classes: data.classes)
+        }
         model.dropout.probability = options.dropout
         optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
         assembler = BatchAssembler(data: data, options: options)
@@ -132,6 +146,7 @@ public final class Trainer {
             }
         }
         try ModelFile.loadWeights(into: model, from: loaded.file)
+        frozenFeatures = nil
         guard let words = CheckpointState.words(loaded.state.dropoutRNG) else {
             throw AudioSpecNetError.format(path: lastPath, reason: "dropout generator state is malformed")
         }
@@ -175,16 +190,24 @@ public final class Trainer {
                 try saveLast()
                 throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
             }
-            let wait = Stopwatch()
-            let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
-            state.partialDataWait += wait.seconds
-            let result = try self.step(batch, epoch: epoch, step: step)
+            let result: (loss: Double, correct: Int, lr: Double), count: Int
+            if let frozen = try frozen() {
+                let lo = step * options.batchSize, hi = min(order.count, lo + options.batchSize)
+                count = hi - lo
+                result = try frozenStep(frozen, clips: order[lo..<hi], epoch: epoch, step: step)
+            } else {
+                let wait = Stopwatch()
+                let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
+                state.partialDataWait += wait.seconds
+                count = batch.count
+                result = try self.step(batch, epoch: epoch, step: step)
+            }
             lr = result.lr
             state.globalStep += 1
             state.stepInEpoch += 1
-            state.partialLoss += result.loss * Double(batch.count)
+            state.partialLoss += result.loss * Double(count)
             state.partialCorrect += result.correct
-            state.partialSeen += batch.count
+            state.partialSeen += count
             let rate = Double(state.partialSeen) / max(clock.seconds, 1e-9)
             events(.step(StepProgress(epoch: epoch, epochs: options.epochs, step: state.stepInEpoch, steps: steps,
                                       loss: state.partialLoss / Double(state.partialSeen),
@@ -218,6 +241,39 @@ public final class Trainer {
         return (loss, correct, stepLR)
     }
 
+    /// The frozen backbone's features, computed on first use.
+    private func frozen() throws -> FrozenBackbone? {
+        guard options.freezeBackbone == true else { return nil }
+        if let frozenFeatures { return frozenFeatures }
+        let computed = try FrozenBackbone(model: model, store: data.store, batch: options.batchSize, isCancelled: { StopSignal.requested })
+        frozenFeatures = computed
+        return computed
+    }
+
+    /// One optimizer step of fc alone on the features of the training clips `clips` (positions in
+    /// `data.train`): dropout, fc, the label-smoothed loss (no mixup), AdamW on fc's parameters.
+    private func frozenStep(_ frozen: FrozenBackbone, clips: ArraySlice<Int>, epoch: Int, step: Int) throws -> (loss: Double, correct: Int, lr: Double) {
+        let classes = data.classes.count
+        let labels = clips.map { data.train.labels[$0] }
+        let targets = Tensor(shape: [labels.count, classes])
+        SoftmaxCrossEntropy.writeTargets(labels: labels, classes: classes, smoothing: options.labelSmoothing, mix: nil, into: targets.data)
+        frozen.zeroGradients(model: model)
+        let logits = frozen.logits(model: model, clips: ArraySlice(clips.map { data.train.indices[$0] }), training: true, rng: &model.rng)
+        let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: targets, gradient: logitsGradient)
+        guard loss.isFinite else {
+            throw TrainingStop.nonFinite(epoch: epoch, step: step + 1, loss: loss,
+                                         lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
+        }
+        var correct = 0
+        for i in labels.indices where argmax(logits.data + i * classes, classes) == labels[i] { correct += 1 }
+        frozen.backward(model: model, logitsGradient: logitsGradient)
+        let (stepLR, beta1) = schedule.at(state.globalStep)
+        optimizer.beta1 = beta1
+        optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR,
+                         parallel: model.context.parallel, range: frozen.fcRange)
+        return (loss, correct, stepLR)
+    }
+
     /// After an epoch's steps: validation, the epoch's metrics, the best epoch, checkpoints and metric files.
     private func endEpoch(_ epoch: Int, trainSeconds: Double, lr: Double, wall: Stopwatch) throws {
         let steps = stepsPerEpoch
@@ -248,8 +304,15 @@ public final class Trainer {
         state.wallSeconds = wall.seconds
         // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
         // deterministically (and rewrites the same best).
-        if isBest { try saveCheckpoint(to: bestPath) }
-        try saveLast()
+        // When both are due they hold the same bytes: `last` becomes a second name of `best` (an atomic
+        // rename of a hard link; the next write of either replaces it with a new file), half the writing,
+        // which is most of a frozen backbone's epoch.
+        if isBest {
+            try saveCheckpoint(to: bestPath)
+            if !AtomicFile.link(bestPath, to: lastPath) { try saveLast() }
+        } else {
+            try saveLast()
+        }
         try writeMetrics()
         events(.epoch(metrics, epochs: options.epochs))
     }
@@ -285,6 +348,7 @@ public final class Trainer {
     /// Mean loss (with the run's label smoothing, as the reference's criterion) and accuracy, eval mode.
     public func evaluate(_ split: TrainingData.Split) -> (loss: Double, accuracy: Double) {
         let per = data.store.valuesPerClip, classes = data.classes.count
+        let frozenBackbone = try? frozen()
         var lossSum = 0.0, correct = 0
         var lo = 0
         while lo < split.count {
@@ -293,11 +357,13 @@ public final class Trainer {
             evalTargets.reshape([n, classes])
             evalTargets.zero()
             for i in 0..<n {
-                (evalInput.data + i * per).update(from: data.store.pointer(split.indices[lo + i]), count: per)
+                if frozenBackbone == nil { (evalInput.data + i * per).update(from: data.store.pointer(split.indices[lo + i]), count: per) }
                 SoftmaxCrossEntropy.addTarget(label: split.labels[lo + i], classes: classes, smoothing: options.labelSmoothing, weight: 1,
                                               into: evalTargets.data + i * classes)
             }
-            let logits = model.forward(evalInput, training: false)
+            // a frozen backbone's features are the eval-mode network's up to the pool: only fc is left to run
+            let logits = frozenBackbone.map { $0.logits(model: model, clips: split.indices[lo..<(lo + n)], training: false, rng: &model.rng) }
+                ?? model.forward(evalInput, training: false)
             lossSum += SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: evalTargets, gradient: nil) * Double(n)
             for i in 0..<n where argmax(logits.data + i * classes, classes) == split.labels[lo + i] { correct += 1 }
             lo += n

@@ -32,6 +32,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var testSplit: Double?
     /// Only the ESC-10 rows of an ESC-50 layout (nil: all; joins `identity` only when set).
     public var esc10: Bool?
+    /// Fine-tuning: the model file or checkpoint the run starts from (nil: from scratch), and the hash of its
+    /// weights (`StartingModel.weightsHash`, filled in when the run starts), which joins `identity`.
+    public var initFrom: String?
+    public var initFromWeights: String?
+    /// Train only the classifier on features computed once by the starting model's frozen network (BatchNorm
+    /// in evaluation mode); needs `initFrom`, and SpecAugment and mixup off (nil: the whole network trains).
+    public var freezeBackbone: Bool?
 
     public init() {}
 
@@ -41,6 +48,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case labelSmoothing = "label_smoothing", dropout, specAugment = "spec_augment", mixup, seed, architecture
         case frontEnd = "frontend", allowMissing = "allow_missing", threads, prefetch
         case valSplit = "val_split", testSplit = "test_split", esc10
+        case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -76,6 +84,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if (testFold.map { trainFolds.contains($0) } ?? false) || (valFold.map { trainFolds.contains($0) } ?? false) {
             throw bad("the training folds \(trainFolds) overlap the test or validation fold")
         }
+        if freezeBackbone == true {
+            guard initFrom != nil else { throw bad("a frozen backbone needs a model to start from") }
+            guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0 else {
+                throw bad("a frozen backbone's features are computed once per clip: SpecAugment and mixup must be off")
+            }
+        }
         do { try architecture.validate() } catch { throw bad("architecture: \(error)") }
         try frontEnd.validate()
     }
@@ -87,6 +101,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let valSplit { keys.append(("val-split", "\(valSplit)")) }
         if let testSplit { keys.append(("test-split", "\(testSplit)")) }
         if esc10 == true { keys.append(("esc10", "true")) }
+        if initFrom != nil { keys.append(("init-from", initFromWeights ?? "unread")) }
+        if freezeBackbone == true { keys.append(("freeze-backbone", "true")) }
         return keys
     }
 
@@ -98,6 +114,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
          ("spec-augment", jsonString(specAugment)), ("mixup", jsonString(mixup)), ("seed", "\(seed)"),
          ("width", "\(architecture.width)"), ("architecture", jsonString(architecture)),
          ("sample-rate", "\(frontEnd.sampleRate)"), ("frontend", jsonString(frontEnd))]
+    }
+
+    /// SpecAugment and mixup switched off, as a frozen backbone needs them.
+    public mutating func disableAugmentation() {
+        specAugment = SpecAugment(freqMask: 0, timeMask: 0)
+        mixup.probability = 0
     }
 
     /// The first setting whose value differs, as (key, saved, now).

@@ -43,6 +43,13 @@ public enum TrainingSession {
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try options.validate()
         try checkOutputDirectory(outputDirectory, resume: resume)
+        // the starting model is read and checked before the spectrogram pass, as the resume is
+        var options = options
+        let starting = try options.initFrom.map { try StartingModel(path: $0) }
+        if let starting {
+            try starting.check(architecture: options.architecture, frontEnd: options.frontEnd)
+            options.initFromWeights = starting.weightsHash
+        }
         if resume {
             // refuse a changed configuration before the (possibly long) spectrogram pass; the data are
             // compared once loaded
@@ -60,15 +67,20 @@ public enum TrainingSession {
         message(String(format: "spectrograms: %d clips [%d×%d] in %.1f s (%d computed, %d from the cache)", data.store.count,
                        data.store.mels, data.store.frames, s.seconds, s.computed, s.fromCache))
         return try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
-                         cacheDirectory: cacheDirectory, message: message)
+                         cacheDirectory: cacheDirectory, startingModel: starting, message: message)
     }
 
     /// As above, with the data already built (tests, cross-validation reusing a store).
     public static func start(options: TrainingOptions, data: TrainingData, outputDirectory: String, resume: Bool,
-                             cacheDirectory: String? = nil, message: (String) -> Void = { _ in }) throws -> Trainer {
+                             cacheDirectory: String? = nil, startingModel: StartingModel? = nil,
+                             message: (String) -> Void = { _ in }) throws -> Trainer {
         try checkOutputDirectory(outputDirectory, resume: resume)
-        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory)
+        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory, startingModel: startingModel)
         try trainer.directory.create()
+        if !resume { trainer.startingNote.map(message) }
+        if trainer.options.freezeBackbone == true {
+            message("frozen backbone: only fc trains, on features computed once per clip (BatchNorm in evaluation mode; no SpecAugment or mixup)")
+        }
         if resume {
             try trainer.resume()
             let st = trainer.state
@@ -83,7 +95,7 @@ public enum TrainingSession {
                 metadataHash: data.metadataHash,
                 dataIdentity: Dictionary(data.identity.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }),
                 classes: data.classes, parameters: trainer.model.arena.parameterCount, stepsPerEpoch: trainer.stepsPerEpoch,
-                toolVersion: audioSpecNetVersion, cacheDirectory: cacheDirectory, notes: data.notes)
+                toolVersion: audioSpecNetVersion, cacheDirectory: cacheDirectory, notes: data.notes + [trainer.startingNote].compactMap { $0 })
             try AtomicFile.write(prettyJSON(config) + "\n", to: trainer.directory.config)
             // the clips of each set, so that a split drawn from a seed can be checked and reproduced
             try AtomicFile.write(data.splitCSV, to: (outputDirectory as NSString).appendingPathComponent("split.csv"))
