@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Network width (default 64, the recipe; with --init-from, the model's).") var width: Int?
     @Option(name: .customLong("sample-rate"), help: "Front-end sample rate (default 22050; f_max is capped at half of it; with --init-from, the model's front end).")
     var sampleRate: Int?
-    @Option(name: .customLong("init-from"), help: ArgumentHelp("Start from this model's weights (model.safetensors or a checkpoint); fc is re-initialised when the classes differ.", valueName: "MODEL"), completion: .file())
+    @Option(name: .customLong("init-from"), help: ArgumentHelp("Start from this model's weights (model.safetensors, a checkpoint, or `default`: the model shipped with the tool); fc is re-initialised when the classes differ.", valueName: "MODEL|default"), completion: .file())
     var initFrom: String?
     @Flag(name: .customLong("freeze-backbone"), help: "With --init-from: train only fc, on features computed once per clip (no SpecAugment or mixup).")
     var freezeBackbone = false
@@ -127,7 +127,8 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.architecture.width = width ?? 64
         options.frontEnd = TrainingOptions.frontEnd(sampleRate: sampleRate ?? 22_050)
-        if let initFrom {
+        if var initFrom {
+            if initFrom == "default" { initFrom = try DefaultModel.path() }  // the model shipped with the tool
             // the model's network and front end, unless given (then they must match: the library refuses)
             let starting = try StartingModel(path: initFrom)
             options.initFrom = initFrom
