@@ -67,6 +67,17 @@ final class DefaultModelTests: XCTestCase {
             let help = try CLI.run([command, "--help"], executable: binary)
             XCTAssertTrue(help.stdout.contains("w8-fixture"), "\(command): \(help)")
         }
+        // Fine-tuning starts from it with --init-from default: four classes of the fifty, so fc is new.
+        let folders = dir + "/folders"
+        for c in TrainClips.clips {
+            try FileManager.default.createDirectory(atPath: folders + "/" + c.category, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Fixtures.path("clips/" + c.file), toPath: folders + "/" + c.category + "/" + c.file)
+        }
+        let tune = try CLI.run(["train", "--data", folders, "--val-split", "0.5", "--epochs", "1", "--batch-size", "4", "--cache", "none",
+                                "--threads", "1", "--init-from", "default", "--freeze-backbone", "--out", dir + "/tuned"], executable: binary)
+        XCTAssertEqual(tune.status, 0, "\(tune)")
+        XCTAssertTrue(tune.stdout.contains("starting from " + dir + "/bin/\(DefaultModel.bundleName)"), tune.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/tuned/model.safetensors"))
         // --model overrides the shipped one.
         let other = try CLI.run(["infer", "--json", "--model", dir + "/absent.safetensors", S.clip(0)], executable: binary)
         CLIContract.assertCouldNotRun(other, contains: "absent.safetensors")
