@@ -26,10 +26,10 @@ final class TransformedFilterCacheTests: XCTestCase {
             let context = ComputeContext(threads: 2)
             let x = randomValues(n * 12 * h * w, seed: 1)
             var weights = randomValues(shape.weightCount, seed: 2, scale: 0.2)
-            func run(_ filters: FilterCacheKey?) -> [Float] {
+            func run(_ filters: FilterCacheKey?, threads: Int = 2) -> [Float] {
                 var y = [Float](repeating: .nan, count: n * 10 * h * w)
                 kernel.forward(batch: n, height: h, width: w, input: x, weight: weights, output: &y, evaluation: true, filters: filters,
-                               context: context)
+                               context: threads == 2 ? context : ComputeContext(threads: threads))
                 return y
             }
             let cache = TransformedFilterCache()
@@ -42,6 +42,7 @@ final class TransformedFilterCacheTests: XCTestCase {
             XCTAssertNotEqual(changed, reference)
             XCTAssertEqual(run(FilterCacheKey(cache: cache, version: 2)), changed, "\(algorithm): new version")
             XCTAssertEqual(cache.floatCount, (algorithm == .winograd2x2 ? 16 : 36) * 12 * 10, "one entry per transform")
+            XCTAssertEqual(run(FilterCacheKey(cache: cache, version: 2), threads: 3), run(nil, threads: 3), "\(algorithm): other thread count")
             // A training forward never reads or fills the cache.
             let fresh = TransformedFilterCache()
             var y = [Float](repeating: 0, count: n * 10 * h * w)

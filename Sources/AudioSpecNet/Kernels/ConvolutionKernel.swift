@@ -52,7 +52,8 @@ public struct ConvolutionKernel: Sendable {
                 conv.forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
                 return
             }
-            let u = cache.cache.filters(algorithm: algorithm, version: cache.version, count: conv.transformedWeightCount) {
+            let u = cache.cache.filters(algorithm: algorithm, version: cache.version, threads: parallel.threads,
+                                        count: conv.transformedWeightCount) {
                 conv.transformWeights(weight, into: $0)
             }
             conv.forward(batch: batch, height: height, width: width, input: input, transformedWeight: u, output: output)

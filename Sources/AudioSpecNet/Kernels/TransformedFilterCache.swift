@@ -1,13 +1,15 @@
 /// One convolution layer's filters in Winograd form, kept between evaluation forwards so that inference
 /// transforms each filter once per model instead of once per call. Each entry is tagged with the weights'
 /// version (`ParameterArena.parameterVersion`, bumped by every mutable access to the weights) and used
-/// only while the version is unchanged; one entry per transform (F(2×2), F(4×4)), since batch 1 and a
-/// larger batch may pick different ones. Training forwards and backwards never read it (their weights
+/// only while the version (and the thread count that made it, which sets how the transform's sgemm is
+/// split) is unchanged; one entry per transform (F(2×2), F(4×4)), since batch 1 and a larger batch may
+/// pick different ones. Training forwards and backwards never read it (their weights
 /// change every step), so training numerics do not depend on it. One pass at a time, as the layer's.
 public final class TransformedFilterCache {
     private struct Entry {
         let algorithm: ConvolutionAlgorithm
         var version: UInt64
+        var threads: Int
         let storage: UnsafeMutablePointer<Float>
         let count: Int
     }
@@ -27,19 +29,21 @@ public final class TransformedFilterCache {
     }
 
     /// The `count` transformed floats for `algorithm` at weights `version`: the kept ones when they were made
-    /// from this version, otherwise written by `make` into the entry (allocated on first use) first.
-    func filters(algorithm: ConvolutionAlgorithm, version: UInt64, count: Int,
+    /// from this version on as many threads, otherwise written by `make` into the entry (allocated on first
+    /// use) first; so a result is the same bits as with the transform made in the call.
+    func filters(algorithm: ConvolutionAlgorithm, version: UInt64, threads: Int, count: Int,
                  make: (UnsafeMutablePointer<Float>) -> Void) -> UnsafePointer<Float> {
         if let i = entries.firstIndex(where: { $0.algorithm == algorithm && $0.count == count }) {
-            if entries[i].version != version {
+            if entries[i].version != version || entries[i].threads != threads {
                 make(entries[i].storage)
                 entries[i].version = version
+                entries[i].threads = threads
             }
             return UnsafePointer(entries[i].storage)
         }
         let storage = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
         make(storage)
-        entries.append(Entry(algorithm: algorithm, version: version, storage: storage, count: count))
+        entries.append(Entry(algorithm: algorithm, version: version, threads: threads, storage: storage, count: count))
         return UnsafePointer(storage)
     }
 }
