@@ -11,12 +11,14 @@ public struct ConvolutionBenchmark {
     }
 
     /// One layer under one algorithm: best-of milliseconds per pass and whether `.auto` picks it.
+    /// `evaluationMs`: an evaluation forward with the layer's filters already transformed (what inference
+    /// pays per call once a model has run; the same as `forwardMs` for im2col).
     public struct Row: Sendable {
         public let layer: Layer
         public let algorithm: ConvolutionAlgorithm
-        public let forwardMs: Double, inputGradientMs: Double, weightGradientMs: Double
+        public let forwardMs: Double, inputGradientMs: Double, weightGradientMs: Double, evaluationMs: Double
         public let gflopsForward: Double, gflopsInputGradient: Double, gflopsWeightGradient: Double
-        public let autoForward: Bool, autoBackward: Bool
+        public let autoForward: Bool, autoBackward: Bool, autoEvaluation: Bool
     }
 
     public struct Result: Sendable {
@@ -25,6 +27,9 @@ public struct ConvolutionBenchmark {
         /// totals count im2col where Winograd cannot run), and with `.auto`'s choices.
         public var stepMs: [String: Double] = [:]
         public var autoStepMs = 0.0
+        /// One inference forward's convolutions (repeats counted) with `.auto`'s evaluation choices and
+        /// transformed filters reused.
+        public var autoEvaluationMs = 0.0
         public var workspaceMiB = 0.0
     }
 
@@ -86,10 +91,18 @@ public struct ConvolutionBenchmark {
             let autoKernel = ConvolutionKernel(shape: s)
             let autoForward = autoKernel.algorithm(batch: batch, height: h, width: w, pass: .trainingForward, policy: context.convolution)
             let autoBackward = autoKernel.algorithm(batch: batch, height: h, width: w, pass: .backward, policy: context.convolution)
+            let autoEvaluation = autoKernel.algorithm(batch: batch, height: h, width: w, pass: .evaluationForward, policy: context.convolution,
+                                                      filtersCached: context.convolution.cachesTransformedFilters(batch: batch))
             for algorithm in algorithms {
                 let kernel = ConvolutionKernel(shape: s, algorithm: algorithm)
                 let fwd = milliseconds {
                     kernel.forward(batch: batch, height: h, width: w, input: x, weight: wt, output: &y, context: context)
+                }
+                // The weights never change here: one version, so the timed calls reuse the transform.
+                let filters = FilterCacheKey(cache: TransformedFilterCache(), version: 0)
+                let eval = algorithm == .im2col ? fwd : milliseconds {
+                    kernel.forward(batch: batch, height: h, width: w, input: x, weight: wt, output: &y, evaluation: true, filters: filters,
+                                   context: context)
                 }
                 let bwdW = milliseconds {
                     kernel.accumulateWeightGradient(batch: batch, height: h, width: w, input: x, outputGradient: dy, weightGradient: &dw,
@@ -102,14 +115,17 @@ public struct ConvolutionBenchmark {
                 result.stepMs["\(algorithm)", default: 0] += step
                 if algorithm == autoForward { result.autoStepMs += fwd * Double(layer.repeats) }
                 if algorithm == autoBackward { result.autoStepMs += (bwdX + bwdW) * Double(layer.repeats) }
+                if algorithm == autoEvaluation { result.autoEvaluationMs += eval * Double(layer.repeats) }
                 if !s.isWinogradCompatible {
                     result.stepMs["winograd2x2", default: 0] += step
                     result.stepMs["winograd4x4", default: 0] += step
                 }
                 let gf = { (ms: Double) in ms > 0 ? flops / ms / 1e6 : 0 }
                 result.rows.append(Row(layer: layer, algorithm: algorithm, forwardMs: fwd, inputGradientMs: bwdX, weightGradientMs: bwdW,
+                                       evaluationMs: eval,
                                        gflopsForward: gf(fwd), gflopsInputGradient: gf(bwdX), gflopsWeightGradient: gf(bwdW),
-                                       autoForward: algorithm == autoForward, autoBackward: algorithm == autoBackward))
+                                       autoForward: algorithm == autoForward, autoBackward: algorithm == autoBackward,
+                                       autoEvaluation: algorithm == autoEvaluation))
             }
         }
         result.workspaceMiB = Double(context.workspace.capacity) * 4 / 1048576
@@ -120,19 +136,21 @@ public struct ConvolutionBenchmark {
     public func table(_ r: Result) -> String {
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         var lines = ["convolutions at batch \(batch), \(context.threads) thread\(context.threads == 1 ? "" : "s"), \(clock == .cpu ? "process CPU time" : "wall clock"), best of \(repetitions)",
-                     "GFLOP/s = direct-convolution FLOPs (2·MACs) / time",
-                     pad("layer", 16) + pad("algorithm", 12) + "   fwd ms  bwd-x ms  bwd-w ms fwd GF/s bwd-x GF bwd-w GF"]
+                     "GFLOP/s = direct-convolution FLOPs (2·MACs) / time; eval = an evaluation forward, filters transformed once where the policy caches them (batch ≤ \(context.convolution.cacheTransformedFiltersUpToBatch))",
+                     pad("layer", 16) + pad("algorithm", 12) + "   fwd ms  bwd-x ms  bwd-w ms  eval ms fwd GF/s bwd-x GF bwd-w GF"]
         for row in r.rows {
             lines.append(pad(row.layer.name, 16) + pad("\(row.algorithm)", 12)
-                + String(format: "%9.2f %9.2f %9.2f %8.1f %8.1f %8.1f", row.forwardMs, row.inputGradientMs, row.weightGradientMs,
-                         row.gflopsForward, row.gflopsInputGradient, row.gflopsWeightGradient)
-                + (row.autoForward ? "  <- auto fwd" : "") + (row.autoBackward ? "  <- auto bwd" : ""))
+                + String(format: "%9.2f %9.2f %9.2f %8.2f %8.1f %8.1f %8.1f", row.forwardMs, row.inputGradientMs, row.weightGradientMs,
+                         row.evaluationMs, row.gflopsForward, row.gflopsInputGradient, row.gflopsWeightGradient)
+                + (row.autoForward ? "  <- auto fwd" : "") + (row.autoBackward ? "  <- auto bwd" : "")
+                + (row.autoEvaluation ? "  <- auto eval" : ""))
         }
         lines.append("one training step's convolutions at batch \(batch) (forward + backward, repeats counted):")
         for name in ["im2col", "winograd2x2", "winograd4x4"] {
             lines.append("  all " + pad(name, 12) + String(format: "%8.1f ms", r.stepMs[name] ?? 0))
         }
         lines.append(String(format: "  auto             %8.1f ms", r.autoStepMs))
+        lines.append(String(format: "one inference forward's convolutions at batch \(batch) under .auto's evaluation choices: %.1f ms", r.autoEvaluationMs))
         lines.append(String(format: "convolution workspace after all layers: %.1f MiB", r.workspaceMiB))
         return lines.joined(separator: "\n")
     }

@@ -25,33 +25,47 @@ public struct ConvolutionKernel: Sendable {
         return shape.isWinogradCompatible ? .auto : .im2col
     }
 
-    /// The algorithm a call with this batch, input size and pass runs under `policy` (never `.auto`).
+    /// The algorithm a call with this batch, input size and pass runs under `policy` (never `.auto`);
+    /// `filtersCached`: an evaluation forward given a filter cache that the policy lets it use.
     public func algorithm(batch: Int, height: Int, width: Int, pass: ConvolutionPolicy.Pass,
-                          policy: ConvolutionPolicy = ConvolutionPolicy()) -> ConvolutionAlgorithm {
+                          policy: ConvolutionPolicy = ConvolutionPolicy(), filtersCached: Bool = false) -> ConvolutionAlgorithm {
         guard algorithm == .auto else { return algorithm }
-        return policy.algorithm(batch: batch, height: height, width: width, pass: pass)
+        return policy.algorithm(batch: batch, height: height, width: width, pass: pass, filtersCached: filtersCached)
     }
 
     // x is (N,C,H,W), w is (K,C,kh,kw), y is (N,K,OH,OW), overwritten. `evaluation`: a forward whose
-    // result no backward will differentiate (see ConvolutionPolicy.winograd4x4InEvaluation).
+    // result no backward will differentiate (see ConvolutionPolicy.winograd4x4InEvaluation). `filters`: where
+    // an evaluation forward may keep and reuse w's Winograd transform (the layer's cache and the weights'
+    // version); the result is the same bits either way.
     public func forward(
         batch: Int, height: Int, width: Int,
         input: UnsafePointer<Float>, weight: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-        evaluation: Bool = false, context: ComputeContext
+        evaluation: Bool = false, filters: FilterCacheKey? = nil, context: ComputeContext
     ) {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         guard batch > 0, oh > 0, ow > 0 else { return }
         let pass: ConvolutionPolicy.Pass = evaluation ? .evaluationForward : .trainingForward
         let workspace = context.workspace, parallel = context.parallel
-        switch algorithm(batch: batch, height: height, width: width, pass: pass, policy: context.convolution) {
+        let cache = evaluation && context.convolution.cachesTransformedFilters(batch: batch) ? filters : nil
+        func winograd<T: WinogradTile>(_ conv: WinogradConvolution<T>, _ algorithm: ConvolutionAlgorithm) {
+            guard let cache else {
+                conv.forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
+                return
+            }
+            let u = cache.cache.filters(algorithm: algorithm, version: cache.version, threads: parallel.threads,
+                                        count: conv.transformedWeightCount) {
+                conv.transformWeights(weight, into: $0)
+            }
+            conv.forward(batch: batch, height: height, width: width, input: input, transformedWeight: u, output: output)
+        }
+        let budget = context.convolution.winogradTransformBudget
+        switch algorithm(batch: batch, height: height, width: width, pass: pass, policy: context.convolution, filtersCached: cache != nil) {
         case .winograd2x2:
-            WinogradConvolution<WinogradF2>(shape: shape, workspace: workspace, parallel: parallel,
-                                            transformBudget: context.convolution.winogradTransformBudget)
-                .forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
+            winograd(WinogradConvolution<WinogradF2>(shape: shape, workspace: workspace, parallel: parallel, transformBudget: budget),
+                     .winograd2x2)
         case .winograd4x4:
-            WinogradConvolution<WinogradF4>(shape: shape, workspace: workspace, parallel: parallel,
-                                            transformBudget: context.convolution.winogradTransformBudget)
-                .forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
+            winograd(WinogradConvolution<WinogradF4>(shape: shape, workspace: workspace, parallel: parallel, transformBudget: budget),
+                     .winograd4x4)
         case .im2col, .auto:
             Im2colConvolution(shape: shape, workspace: workspace, parallel: parallel)
                 .forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)

@@ -48,6 +48,15 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     /// matter most for latency.
     public var winograd4x4InEvaluation = true
 
+    /// Evaluation forwards of at most this many images keep each layer's transformed Winograd filters
+    /// between calls (in the layer's `TransformedFilterCache`, keyed by the weights' version) instead of
+    /// transforming them on every call; 0 never does. At batch 1 the transform is a third to a half of a
+    /// Winograd call on the recipe's layer3 (8×14 maps) and the cache lets F(2×2) beat im2col there; at
+    /// larger batches the transform is shared by more images while the cache would hold up to α²/9 × the
+    /// weights (≈ 190 MB for the recipe at batch 32, where layer3 picks F(4×4)): not worth it for the
+    /// validation passes of training. At batch 1 the recipe's cache holds ≈ 57 MB.
+    public var cacheTransformedFiltersUpToBatch = 8
+
     /// Target for the floats of transformed Winograd tiles (V and M) held at once; larger batches are done
     /// in image groups of at least 512 tiles. 1 Mi floats (4 MiB) keeps them in the caches between the
     /// phases, which measured ≈ 1.5× faster at layer1 than whole-batch (8 Mi floats) groups, and bounds the
@@ -60,9 +69,17 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     /// multiply-adds at `winogradGFLOPS`, P being the tiles of the whole batch and the fixed columns
     /// standing for the filter transform and the thin-GEMM overhead that do not shrink with the batch;
     /// im2col costs 9·K·C·(N·H·W) at `im2colGFLOPS`. Only their ratios matter.
+    ///
+    /// With the filters already transformed (an evaluation forward reusing `TransformedFilterCache`) the
+    /// fixed columns drop to `winogradFixedColumnsCached`, what is left being the thin GEMMs' packing of U
+    /// (OpenBLAS copies its A operand on every call). Fitted at batch 1 on one core (`bench convolutions
+    /// --batch-size 1 --clock cpu`, loaded machine), where it must put F(4×4) on layer1 (32×54; measured
+    /// 1.8 ms vs F(2×2) 2.9), F(2×2) on layer2 (16×27; 2.4 vs F(4×4) 3.1) and layer3 (8×14; 2.8 vs
+    /// im2col 5.0, F(4×4) 3.2), and im2col on layer4 (4×7; 5.2 vs F(2×2) 7.1): any value from 40 to 70 does.
     public struct CostModel: Sendable, Hashable {
         public var winogradGFLOPS = 150.0
         public var winogradFixedColumns = 100.0
+        public var winogradFixedColumnsCached = 50.0
         public var im2colGFLOPS = 95.0
         public init() {}
     }
@@ -74,8 +91,10 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     /// for the large maps and batches (F(4×4) where allowed, except where its GEMMs get thin: layer4, 4×7,
     /// at batch 32), and im2col at batch 1 on the small maps (layer3/4), where the filter transform would
     /// outweigh the convolution itself.
-    public func algorithm(batch: Int, height: Int, width: Int, pass: Pass) -> ConvolutionAlgorithm {
+    /// `filtersCached`: the Winograd filters are already transformed (see `cachesTransformedFilters`).
+    public func algorithm(batch: Int, height: Int, width: Int, pass: Pass, filtersCached: Bool = false) -> ConvolutionAlgorithm {
         let n = Double(batch), cost = costModel
+        let fixed = filtersCached ? cost.winogradFixedColumnsCached : cost.winogradFixedColumns
         func tiles(_ m: Int) -> Double { n * Double(((height + m - 1) / m) * ((width + m - 1) / m)) }
         let allowsF4: Bool
         switch pass {
@@ -83,10 +102,13 @@ public struct ConvolutionPolicy: Sendable, Hashable {
         case .evaluationForward: allowsF4 = winograd4x4InTrainingForward || winograd4x4InEvaluation
         case .backward: allowsF4 = winograd4x4InTrainingForward || winograd4x4InBackward
         }
-        let f4 = allowsF4 ? 36 * (tiles(4) + cost.winogradFixedColumns) / cost.winogradGFLOPS : .infinity
-        let f2 = 16 * (tiles(2) + cost.winogradFixedColumns) / cost.winogradGFLOPS
+        let f4 = allowsF4 ? 36 * (tiles(4) + fixed) / cost.winogradGFLOPS : .infinity
+        let f2 = 16 * (tiles(2) + fixed) / cost.winogradGFLOPS
         let direct = 9 * n * Double(height * width) / cost.im2colGFLOPS
         if direct <= min(f4, f2) { return .im2col }
         return f4 < f2 ? .winograd4x4 : .winograd2x2
     }
+
+    /// Whether an evaluation forward of `batch` images keeps and reuses transformed filters.
+    public func cachesTransformedFilters(batch: Int) -> Bool { batch <= cacheTransformedFiltersUpToBatch }
 }

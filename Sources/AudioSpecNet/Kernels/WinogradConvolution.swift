@@ -64,11 +64,34 @@ struct WinogradConvolution<T: WinogradTile> {
     ) {
         let C = shape.inChannels, K = shape.outChannels
         var layout = WorkspaceLayout()
-        let uAt = layout.reserve(Self.alpha2 * K * C)
+        let uAt = layout.reserve(transformedWeightCount)
         let core = coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
         let base = workspace.floats(layout.total)
         let u = base + uAt
         Self.transformWeights(outChannels: K, inChannels: C, weight: w, into: u, parallel: parallel)
+        Self.convolve(
+            batch: batch, height: height, width: width, inChannels: C, outChannels: K,
+            input: x, transformedWeight: u, output: y, scratch: base, layout: core, parallel: parallel)
+    }
+
+    /// Floats of the transformed filters U (α², K, C).
+    var transformedWeightCount: Int { Self.alpha2 * shape.outChannels * shape.inChannels }
+
+    /// U (α², K, C) = G g Gᵀ of every filter of w (K,C,3,3): what `forward(…transformedWeight:…)` takes.
+    func transformWeights(_ w: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
+        Self.transformWeights(outChannels: shape.outChannels, inChannels: shape.inChannels, weight: w, into: u, parallel: parallel)
+    }
+
+    // x is (N,C,H,W), u is (α², K, C) from `transformWeights`, y is (N,K,H,W), overwritten. The same
+    // arithmetic as `forward(…weight:…)`, without the filter transform.
+    func forward(
+        batch: Int, height: Int, width: Int,
+        input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
+    ) {
+        let C = shape.inChannels, K = shape.outChannels
+        var layout = WorkspaceLayout()
+        let core = coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
+        let base = workspace.floats(layout.total)
         Self.convolve(
             batch: batch, height: height, width: width, inChannels: C, outChannels: K,
             input: x, transformedWeight: u, output: y, scratch: base, layout: core, parallel: parallel)

@@ -2,18 +2,30 @@
 /// shift). The arithmetic lives in `ConvolutionKernel`, which picks im2col or Winograd for the shape.
 public final class Conv2d {
     public let shape: ConvolutionShape
-    public let weight: UnsafeMutablePointer<Float>
     public let weightGradient: UnsafeMutablePointer<Float>
     let kernel: ConvolutionKernel
+    private let arena: ParameterArena
+    /// `\(name).weight` in the arena, read by the passes (writers go through `weight`).
+    private let filters: UnsafePointer<Float>
+    /// The transformed filters evaluation forwards reuse while the arena's `parameterVersion` holds.
+    public let transformedFilters = TransformedFilterCache()
 
     /// Binds to `\(name).weight` [outChannels, inChannels, k, k] in the arena.
     public init(arena: ParameterArena, name: String, inChannels: Int, outChannels: Int, kernel k: Int, stride: Int, padding: Int,
                 algorithm: ConvolutionAlgorithm = .auto) {
         shape = ConvolutionShape(inChannels: inChannels, outChannels: outChannels, kernelHeight: k, kernelWidth: k,
                                  strideH: stride, strideW: stride, padH: padding, padW: padding)
-        weight = arena.pointer("\(name).weight")
+        self.arena = arena
+        filters = arena.values(pointer: "\(name).weight")
         weightGradient = arena.gradient("\(name).weight")
         kernel = ConvolutionKernel(shape: shape, algorithm: algorithm)
+    }
+
+    /// The weights [outChannels, inChannels, k, k], for writing: a change of the arena's parameters (see
+    /// `ParameterArena.parameterVersion`), which retires the transformed filters.
+    public var weight: UnsafeMutablePointer<Float> {
+        arena.parametersChanged()
+        return UnsafeMutablePointer(mutating: filters)
     }
 
     public func outputShape(for x: Tensor) -> [Int] {
@@ -26,8 +38,9 @@ public final class Conv2d {
     public func forward(_ x: Tensor, into y: Tensor, training: Bool = true, context: ComputeContext) {
         y.reshape(outputShape(for: x))
         context.measure(profileName(x, "forward"), flops: flops(y)) {
-            kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight, output: y.data,
-                           evaluation: !training, context: context)
+            kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: filters, output: y.data,
+                           evaluation: !training, filters: FilterCacheKey(cache: transformedFilters, version: arena.parameterVersion),
+                           context: context)
         }
     }
 
@@ -35,7 +48,7 @@ public final class Conv2d {
     public func backward(input x: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, context: ComputeContext) {
         dx?.reshape(x.shape)
         context.measure(profileName(x, "backward"), flops: flops(dy) * (dx == nil ? 1 : 2)) {
-            kernel.backward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: weight,
+            kernel.backward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: filters,
                             outputGradient: dy.data, inputGradient: dx?.data, weightGradient: weightGradient, context: context)
         }
     }

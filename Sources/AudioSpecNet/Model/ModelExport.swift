@@ -95,7 +95,7 @@ public enum ModelExport {
                 writer.add(e.name, shape: [], int64s: [arena.counters[e.offset]])
                 continue
             }
-            let values = UnsafeBufferPointer(start: arena.pointer(e.name), count: e.count)
+            let values = UnsafeBufferPointer(start: arena.values(pointer: e.name), count: e.count)
             var bits = [UInt16](repeating: 0, count: e.count)
             for (i, x) in values.enumerated() {
                 let h = HalfPrecision.bits(x)

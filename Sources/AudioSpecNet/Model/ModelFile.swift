@@ -44,7 +44,7 @@ public enum ModelFile {
             if e.kind == .counter {
                 writer.add(e.name, shape: [], int64s: [arena.counters[e.offset]])
             } else {
-                writer.add(e.name, shape: e.shape, floats: UnsafeBufferPointer(start: arena.pointer(e.name), count: e.count))
+                writer.add(e.name, shape: e.shape, floats: UnsafeBufferPointer(start: arena.values(pointer: e.name), count: e.count))
             }
         }
         return writer

@@ -20,7 +20,21 @@ public final class ParameterArena {
     public let entries: [Entry]
     public let parameterCount: Int
     public let bufferCount: Int
-    public let parameters: UnsafeMutablePointer<Float>
+    /// The parameters, for writing: every access counts as a change (`parameterVersion`), so take the
+    /// pointer where you write (as AdamW's caller does each step), not once for later. Readers use
+    /// `parameterValues`.
+    public var parameters: UnsafeMutablePointer<Float> {
+        parameterVersion &+= 1
+        return parameterStorage
+    }
+    /// The parameters, read-only: not a change.
+    public var parameterValues: UnsafePointer<Float> { UnsafePointer(parameterStorage) }
+    /// Counts the mutable pointers to the parameters handed out (`parameters`, `pointer(_:)` of a
+    /// parameter, a layer's `weight`) and `parametersChanged()` calls: what caches derived from the weights
+    /// (Conv2d's transformed filters) are keyed by. Nobody has to remember to invalidate them: whoever can
+    /// write the weights has bumped this by getting the pointer.
+    public private(set) var parameterVersion: UInt64 = 0
+    private let parameterStorage: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
     public let buffers: UnsafeMutablePointer<Float>
     public var counters: [Int64]
@@ -39,7 +53,7 @@ public final class ParameterArena {
         bufferCount = sizes[.buffer]!
         // calloc: the kernel hands out zero pages lazily, so an inference process never touches (or pays
         // for) the 85 MB of gradients it does not use.
-        parameters = ParameterArena.zeroed(parameterCount)
+        parameterStorage = ParameterArena.zeroed(parameterCount)
         gradients = ParameterArena.zeroed(parameterCount)
         buffers = ParameterArena.zeroed(bufferCount)
         counters = Array(repeating: 0, count: sizes[.counter]!)
@@ -47,7 +61,7 @@ public final class ParameterArena {
     }
 
     deinit {
-        free(parameters)
+        free(parameterStorage)
         free(gradients)
         free(buffers)
     }
@@ -61,11 +75,22 @@ public final class ParameterArena {
 
     public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
 
-    /// The storage of a parameter or buffer, by state_dict name. Layers bind to these once at construction.
+    /// The storage of a parameter or buffer, by state_dict name, for writing (for a parameter, a change:
+    /// see `parameterVersion`). Layers bind to these once at construction.
     public func pointer(_ name: String) -> UnsafeMutablePointer<Float> {
         guard let e = entry(name), e.kind != .counter else { preconditionFailure("ParameterArena: no tensor \(name)") }
         return (e.kind == .parameter ? parameters : buffers) + e.offset
     }
+
+    /// The storage of a parameter or buffer, by state_dict name, read-only.
+    public func values(pointer name: String) -> UnsafePointer<Float> {
+        guard let e = entry(name), e.kind != .counter else { preconditionFailure("ParameterArena: no tensor \(name)") }
+        return (e.kind == .parameter ? parameterValues : UnsafePointer(buffers)) + e.offset
+    }
+
+    /// Marks the parameters changed, for code that writes through a pointer it took before the last
+    /// evaluation forward (a finite-difference check holding one pointer, say).
+    public func parametersChanged() { parameterVersion &+= 1 }
 
     public func gradient(_ name: String) -> UnsafeMutablePointer<Float> {
         guard let e = entry(name), e.kind == .parameter else { preconditionFailure("ParameterArena: no parameter \(name)") }
@@ -83,6 +108,6 @@ public final class ParameterArena {
     public func values(_ name: String) -> [Float] {
         guard let e = entry(name) else { return [] }
         if e.kind == .counter { return [Float(counters[e.offset])] }
-        return Array(UnsafeBufferPointer(start: pointer(name), count: e.count))
+        return Array(UnsafeBufferPointer(start: values(pointer: name), count: e.count))
     }
 }
