@@ -14,7 +14,7 @@
 #              /var/tmp/esc50-16k
 #   WORK_DIR   where the CSVs, runs and evaluations go (default /var/tmp/finetune-demo/run-<time>)
 # Environment: EPOCHS (20), SEED (0: the split and the runs), THREADS (1), ARMS ("frozen full scratch"),
-#   FROZEN_LR (0.01), FULL_LR (0.002), SCRATCH_LR (0.002: the recipe's), BIN (.build/release/audiospecnet).
+#   FROZEN_LR (0.01), FULL_LR (0.001), SCRATCH_LR (0.002: the recipe's), BIN (.build/release/audiospecnet).
 set -euo pipefail
 
 MODEL=${1:?usage: Scripts/finetune_demo.sh MODEL [ESC50_DIR] [WORK_DIR]}
@@ -25,7 +25,7 @@ SEED=${SEED:-0}
 THREADS=${THREADS:-1}
 ARMS=${ARMS:-frozen full scratch}
 FROZEN_LR=${FROZEN_LR:-0.01}
-FULL_LR=${FULL_LR:-0.002}
+FULL_LR=${FULL_LR:-0.001}
 SCRATCH_LR=${SCRATCH_LR:-0.002}
 BIN=${BIN:-.build/release/audiospecnet}
 

@@ -23,7 +23,8 @@ struct TrainCommand: ParsableCommand {
         layer (fc) starts from --seed's initialisation and the rest is kept. --freeze-backbone trains fc alone, \
         on each clip's pooled features computed once by the frozen network (BatchNorm in evaluation mode; no \
         SpecAugment or mixup, which act on spectrograms): an epoch takes seconds. Measured settings (README, \
-        "Fine-tuning"): --epochs 20 --max-lr 0.01 with --freeze-backbone, --epochs 20 for the whole network.
+        "Fine-tuning"): --epochs 20 --max-lr 0.01 with --freeze-backbone, --epochs 20 --max-lr 0.001 for the \
+        whole network.
 
         OUT receives config.json, metrics.jsonl, metrics.csv, last.safetensors, best.safetensors, \
         summary.json and curves.png. Checkpoints are atomic: after a kill or Ctrl-C, the same command with \
