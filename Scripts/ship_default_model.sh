@@ -10,20 +10,15 @@
 # docs/default-model/shipped, committed). Needs a release build (BIN) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Scripts/run_folder_helpers.sh
 all=${1:?ALL_FOLDS_RUN} data=${2:?DATA_16K} dest=${3:-docs/default-model/shipped}
 bin=${BIN:-.build/release/audiospecnet}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in "$all/last.safetensors" "$all/summary.json" "$all/metrics.csv" "$all/config.json"; do
-  [ -f "$f" ] || { echo "Error: $f is missing: is the run finished?" >&2; exit 2; }
-done
-mkdir -p "$dest" "$work/fold4"
-cp "$all/config.json" "$all/metrics.csv" "$all/summary.json" "$all/curves.png" "$dest/"
-awk -F, 'NR > 1 && $2 == 4 { print $1 }' "$data/meta/esc50.csv" | while read -r name; do
-  for ext in wav flac; do
-    if [ -f "$data/audio/${name%.wav}.$ext" ]; then ln -sf "$(realpath "$data/audio/${name%.wav}.$ext")" "$work/fold4/"; fi
-  done
-done
+require_finished_run "$all" last.safetensors summary.json metrics.csv config.json
+keep_run_record "$all" "$dest"
+# Fold 4's clips, for the float16 check.
+link_fold "$data" 4 "$work/fold4"
 name="esc50-16k-$(date -u -r "$all/last.safetensors" +%Y%m%d)"
 target=Sources/AudioSpecNet/Resources/DefaultModel/model.safetensors
 $bin export "$all/last.safetensors" --out "$target" --dtype f16 --name "$name" --check "$work/fold4" | tee "$dest/export-f16.txt"

@@ -13,21 +13,15 @@
 # model never trained on. Needs a release build (BIN) and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. Scripts/run_folder_helpers.sh
 val=${1:?VAL_FOLD4_RUN} data=${2:?DATA_16K} dest=${3:-docs/default-model/validation-run}
 bin=${BIN:-.build/release/audiospecnet}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for f in "$val/last.safetensors" "$val/best.safetensors" "$val/summary.json" "$val/metrics.csv" "$val/config.json"; do
-  [ -f "$f" ] || { echo "Error: $f is missing: is the run finished?" >&2; exit 2; }
-done
-mkdir -p "$dest" "$work/fold4"
-cp "$val/config.json" "$val/metrics.csv" "$val/summary.json" "$val/curves.png" "$dest/"
+require_finished_run "$val" last.safetensors best.safetensors summary.json metrics.csv config.json
+keep_run_record "$val" "$dest"
 # Fold 4's clips, for the float16 check.
-awk -F, 'NR > 1 && $2 == 4 { print $1 }' "$data/meta/esc50.csv" | while read -r name; do
-  for ext in wav flac; do
-    if [ -f "$data/audio/${name%.wav}.$ext" ]; then ln -sf "$(realpath "$data/audio/${name%.wav}.$ext")" "$work/fold4/"; fi
-  done
-done
+link_fold "$data" 4 "$work/fold4"
 $bin export "$val/last.safetensors" --out "$work/last.safetensors" >/dev/null
 $bin export "$val/best.safetensors" --out "$work/best.safetensors" >/dev/null
 $bin export "$val/last.safetensors" --out "$work/last-f16.safetensors" --dtype f16 --check "$work/fold4" | tee "$dest/export-last-f16.txt"
