@@ -12,8 +12,9 @@ enum InferTestSupport {
         ("1-110389-A-0.flac", "dog"), ("1-34119-A-1.flac", "rooster"),
         ("4-188033-A-38.flac", "clock_tick"), ("3-62878-B-42.flac", "siren"),
     ]
-    /// The original 44.1 kHz ESC-50 clip (sneezing).
+    /// The original 44.1 kHz ESC-50 clip and its class.
     static let clip44k = Fixtures.path("clips-infer/4-156843-A-21-44k.flac")
+    static let clip44kLabel = "sneezing"
     static func clip(_ i: Int) -> String { clipsDirectory + "/" + clips[i].file }
     /// A PyTorch-written w8 model (50 ESC-50 classes, recipe front end).
     static let pytorchModel = Fixtures.path("model/pytorch_model_w8.safetensors")
