@@ -15,6 +15,12 @@ struct EvalCommand: ParsableCommand {
         Clips that fail to decode and clips whose label the model doesn't know are listed, counted, and count as \
         wrong: accuracy is over every clip asked for (the accuracy over the scored clips is printed beside it).
 
+        --perturb KIND:VALUE (repeatable) scores the same clips again with each change applied to the audio at the \
+        model's rate before the front end — gain:DB (−20: twenty dB quieter), peak:DBFS (peak-normalised), \
+        noise:SNR (white noise SNR dB below the clip's mean power, seeded by the file name), lowpass:HZ, \
+        bandpass:LO-HI (second-order Butterworth sections; the telephone band is bandpass:300-3400) — and prints \
+        each one's accuracy beside the clean one (robustness.csv with --out).
+
         --out DIR writes metrics.json (what --json prints), per_class.csv, confusion.csv and confusion.png (a \
         heat map with the class names).
 
@@ -45,9 +51,15 @@ struct EvalCommand: ParsableCommand {
             completion: .directory)
     var out: String?
 
+    @Option(name: .customLong("perturb"), help: ArgumentHelp("Also score every clip changed this way, beside the clean figures (repeatable): gain:DB, peak:DBFS, noise:SNR_DB, lowpass:HZ, bandpass:LO-HI (e.g. --perturb=gain:-20 --perturb bandpass:300-3400).", valueName: "KIND:VALUE"))
+    var perturb: [String] = []
+
     @OptionGroup var compute: ThreadOptions
 
     func validate() throws {
+        for p in perturb {
+            do { _ = try WaveformPerturbation(parsing: p) } catch { throw ValidationError("\(error)") }
+        }
         if let minAccuracy, !(minAccuracy >= 0 && minAccuracy <= 1) {
             throw ValidationError("--min-accuracy must be between 0 and 1, got \(minAccuracy)")
         }
@@ -69,18 +81,25 @@ struct EvalCommand: ParsableCommand {
             throw AudioSpecNetError.invalidArgument(message + (allowMissing ? "" : "; pass --allow-missing to score the clips that are there"))
         }
         for note in selection.notes { FileHandleOutput.standardError("note: " + note) }
-        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions())
-        var results: [FileResult] = []
-        results.reserveCapacity(selection.clips.count)
-        let start = Date()
-        runner.run(selection.clips.map(\.path)) { result in
-            results.append(result)
-            FileHandleOutput.progress("eval: \(results.count)/\(selection.clips.count) clips")
+        let perturbations = try perturb.map(WaveformPerturbation.init(parsing:))
+        /// Every clip through the one inference path, with a perturbation or none.
+        func score(_ perturbation: WaveformPerturbation?) throws -> EvalMetrics {
+            let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(perturbation: perturbation))
+            var results: [FileResult] = []
+            results.reserveCapacity(selection.clips.count)
+            let label = perturbation.map { "eval (\($0))" } ?? "eval"
+            runner.run(selection.clips.map(\.path)) { result in
+                results.append(result)
+                FileHandleOutput.progress("\(label): \(results.count)/\(selection.clips.count) clips")
+            }
+            FileHandleOutput.progress(nil)
+            return EvalMetrics(classes: classifier.classes, clips: selection.clips, results: results)
         }
-        FileHandleOutput.progress(nil)
+        let start = Date()
+        let metrics = try score(nil)
         let seconds = Date().timeIntervalSince(start)
-        let metrics = EvalMetrics(classes: classifier.classes, clips: selection.clips, results: results)
-        let report = EvalReport(metrics: metrics, model: model, data: data, summary: selection.summary, minAccuracy: minAccuracy)
+        var report = EvalReport(metrics: metrics, model: model, data: data, summary: selection.summary, minAccuracy: minAccuracy)
+        report.robustness = try perturbations.map { ($0.description, try score($0)) }
         if json {
             print(report.json())
         } else {

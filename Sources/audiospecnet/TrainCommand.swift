@@ -64,6 +64,14 @@ struct TrainCommand: ParsableCommand {
     var initFrom: String?
     @Flag(name: .customLong("freeze-backbone"), help: "With --init-from: train only fc, on features computed once per clip (no SpecAugment or mixup).")
     var freezeBackbone = false
+    @Option(name: .customLong("time-shift"), help: ArgumentHelp("Roll each training clip in time by a random amount up to this many seconds either way (whole log-mel frames; off by default).", valueName: "SECONDS"))
+    var timeShift: Double?
+    @Option(name: .customLong("gain-db"), help: ArgumentHelp("A random gain per training clip, uniform in LOW:HIGH dB (or ±G for a single G), applied to the log-mel as the same gain on the waveform would be. Write negative ranges with = (--gain-db=-20:6). Off by default.", valueName: "LOW:HIGH|G"))
+    var gainDB: String?
+    @Option(name: .customLong("mixup-p"), help: "Probability that a batch is mixed (recipe: 0.3).") var mixupP: Double?
+    @Option(name: .customLong("mixup-alpha"), help: "Mixup's Beta(α, α) parameter (recipe: 0.2).") var mixupAlpha: Double?
+    @Option(name: .customLong("freq-mask"), help: "SpecAugment's widest frequency mask in mel bands (recipe: 30; 0 turns it off).") var freqMask: Int?
+    @Option(name: .customLong("time-mask"), help: "SpecAugment's widest time mask in frames (recipe: 80; 0 turns it off).") var timeMask: Int?
     @OptionGroup var compute: ThreadOptions
     @Flag(name: .customLong("allow-missing"), help: "Skip clips the metadata lists but the disk lacks.") var allowMissing = false
     @Option(help: ArgumentHelp("Spectrogram cache directory, or `none`.", valueName: "DIR|none"), completion: .directory)
@@ -109,6 +117,30 @@ struct TrainCommand: ParsableCommand {
         if let test, let validation, test == validation {
             throw ValidationError("--val-fold \(validation) is also the test fold; pick another or `--val-fold none`")
         }
+        if let gainDB { _ = try Self.gainRange(gainDB) }
+        if let timeShift, !(timeShift >= 0 && timeShift <= FrontEndConfig.maxClipSeconds) {
+            throw ValidationError("--time-shift must be 0…\(Int(FrontEndConfig.maxClipSeconds)) seconds, got \(timeShift)")
+        }
+        if let mixupP, !(mixupP >= 0 && mixupP <= 1) { throw ValidationError("--mixup-p must be in [0, 1], got \(mixupP)") }
+        if let mixupAlpha, !(mixupAlpha > 0 && mixupAlpha <= 100) { throw ValidationError("--mixup-alpha must be in (0, 100], got \(mixupAlpha)") }
+        for (flag, width) in [("--freq-mask", freqMask), ("--time-mask", timeMask)] {
+            if let width, width < 0 { throw ValidationError("\(flag) must be ≥ 0 (0 turns it off), got \(width)") }
+        }
+        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || freqMask != nil || timeMask != nil) {
+            throw ValidationError("--freeze-backbone trains on features computed once per clip: it takes no augmentation options")
+        }
+    }
+
+    /// `--gain-db`: "LOW:HIGH" or "G" (meaning −G:G), in dB.
+    static func gainRange(_ text: String) throws -> RandomGain {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        let values = parts.compactMap { $0 }
+        guard values.count == parts.count, values.count == 1 || values.count == 2 else {
+            throw ValidationError("--gain-db must be LOW:HIGH or G in dB (e.g. --gain-db=-20:6 or --gain-db 10), got \(text)")
+        }
+        let range = values.count == 1 ? RandomGain(lowDB: -abs(values[0]), highDB: abs(values[0])) : RandomGain(lowDB: values[0], highDB: values[1])
+        do { try range.validate() } catch { throw ValidationError("--gain-db: \(error)") }
+        return range
     }
 
     func run() throws {
@@ -142,6 +174,13 @@ struct TrainCommand: ParsableCommand {
             options.freezeBackbone = true
             options.disableAugmentation()
         }
+        // after the frozen backbone's defaults, so that the library refuses a conflicting flag rather than dropping it
+        if let timeShift { options.timeShift = TimeShift(maxSeconds: timeShift) }
+        if let gainDB { options.gain = try Self.gainRange(gainDB) }
+        if let mixupP { options.mixup.probability = mixupP }
+        if let mixupAlpha { options.mixup.alpha = mixupAlpha }
+        if let freqMask { options.specAugment.freqMask = freqMask }
+        if let timeMask { options.specAugment.timeMask = timeMask }
         options.threads = compute.count
         options.allowMissing = allowMissing
         options.prefetch = !noPrefetch

@@ -104,6 +104,32 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertEqual(S.jsonLines(json.stdout).first?["correct"] as? Int, 4)
     }
 
+    /// `--perturb`: a 0 dB gain scores as clean, each perturbation gets a row (text, JSON, robustness.csv), and a
+    /// malformed one is refused before any work with a line naming it.
+    func testPerturbationsAreScoredBesideTheCleanFigures() throws {
+        let model = try trainedModel()
+        let data = try labelledFolder()
+        let out = scratch + "/robust"
+        let run = try CLI.run(["eval", "--model", model, "--data", data, "--perturb", "gain:0", "--perturb=gain:-20",
+                               "--perturb", "bandpass:300-3400", "--out", out])
+        XCTAssertEqual(run.status, 0, "\(run)")
+        XCTAssertTrue(run.stdout.contains("robustness (the same clips"), run.stdout)
+        let csv = try String(contentsOfFile: out + "/robustness.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(csv.count, 5)
+        XCTAssertEqual(csv[0], "input,accuracy,top5_accuracy,macro_f1,correct,total")
+        XCTAssertTrue(csv[1].hasPrefix("clean,0.800000,"), csv[1])
+        XCTAssertEqual(csv[2].replacingOccurrences(of: "gain:0", with: "clean"), csv[1], "a 0 dB gain changes nothing")
+        XCTAssertTrue(csv[3].hasPrefix("gain:-20,") && csv[4].hasPrefix("bandpass:300-3400,"), "\(csv)")
+        let json = try CLI.run(["eval", "--model", model, "--data", data, "--json", "--perturb", "noise:10"])
+        XCTAssertEqual(json.status, 0, "\(json)")
+        let rows = S.jsonLines(json.stdout).first?["robustness"] as? [[String: Any]]
+        XCTAssertEqual(rows?.first?["perturbation"] as? String, "noise:10")
+        XCTAssertEqual(rows?.first?["total"] as? Int, 5)
+        let bad = try CLI.run(["eval", "--model", model, "--data", data, "--perturb", "echo:3"])
+        XCTAssertEqual(bad.status, 2, "\(bad)")
+        XCTAssertTrue(bad.stderrLines.first?.contains("--perturb echo:3") == true, bad.stderr)
+    }
+
     /// Undecodable files and unknown labels are listed, counted and stay in the denominator.
     func testFailuresAndUnknownLabelsAreCounted() throws {
         let model = try trainedModel()

@@ -88,7 +88,20 @@ final class TrainLoopTests: XCTestCase {
     /// weights, BatchNorm statistics, AdamW moments and curves equal the uninterrupted run's bit for bit.
     func testResumeContinuesBitForBit() throws {
         let (layout, data) = try TrainClips.defaultData()
-        let options = TrainClips.smallOptions(data: layout, epochs: 3)  // 2 steps per epoch
+        try assertResumeContinuesBitForBit(TrainClips.smallOptions(data: layout, epochs: 3), data: data)  // 2 steps per epoch
+    }
+
+    /// The same with the levers beyond the recipe on (time shift, gain, every batch mixed).
+    func testResumeWithLeversContinuesBitForBit() throws {
+        let (layout, data) = try TrainClips.defaultData()
+        var options = TrainClips.smallOptions(data: layout, epochs: 3)
+        options.timeShift = TimeShift(maxSeconds: 1)
+        options.gain = RandomGain(lowDB: -20, highDB: 6)
+        options.mixup = Mixup(probability: 1, alpha: 0.4)
+        try assertResumeContinuesBitForBit(options, data: data)
+    }
+
+    private func assertResumeContinuesBitForBit(_ options: TrainingOptions, data: TrainingData) throws {
         let straight = try TrainingSession.start(options: options, data: data, outputDirectory: Fixtures.scratchDirectory("straight"), resume: false)
         straight.drawCurves = false
         try straight.run()

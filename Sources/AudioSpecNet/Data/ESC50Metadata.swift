@@ -109,12 +109,3 @@ public struct ESC50Metadata: Sendable {
     /// checkout or the current directory.
     public static func bundledPath() -> String? { RepositoryFiles.locate("esc50-meta/esc50.csv") }
 }
-
-/// FNV-1a 64-bit of the bytes, as 16 hex digits: a cheap content identity for caches and configs.
-public func fnv1a64Hex(_ data: Data) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    data.withUnsafeBytes { raw in
-        for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
-    }
-    return String(format: "%016llx", h)
-}

@@ -7,6 +7,8 @@ public struct EvalReport {
     public let data: String
     public let summary: String
     public var minAccuracy: Double?
+    /// The same clips changed as each `WaveformPerturbation` says (`eval --perturb`), beside the clean figures.
+    public var robustness: [(perturbation: String, metrics: EvalMetrics)] = []
 
     public init(metrics: EvalMetrics, model: String, data: String, summary: String, minAccuracy: Double? = nil) {
         self.metrics = metrics
@@ -45,6 +47,17 @@ public struct EvalReport {
             lines.append("most confused (actual → predicted):")
             for p in pairs { lines.append("  \(p.count)× \(p.actual) → \(p.predicted)") }
         }
+        if !robustness.isEmpty {
+            lines.append("")
+            lines.append("robustness (the same clips, each changed as stated; Δ in points against clean):")
+            let w = max(18, robustness.map(\.perturbation.count).max() ?? 0)
+            func pad(_ s: String) -> String { s + String(repeating: " ", count: max(0, w - s.count)) }
+            lines.append(pad("input") + "  accuracy       Δ   top-5  macro-F1")
+            lines.append(pad("clean") + String(format: "  %8.4f  %6s  %6.4f  %8.4f", m.accuracy, "", m.top5Accuracy, m.macroF1))
+            for (name, r) in robustness {
+                lines.append(pad(name) + String(format: "  %8.4f  %+6.1f  %6.4f  %8.4f", r.accuracy, 100 * (r.accuracy - m.accuracy), r.top5Accuracy, r.macroF1))
+            }
+        }
         return lines
     }
 
@@ -71,6 +84,13 @@ public struct EvalReport {
             ("classes", "[" + m.classes.map(JSONText.string).joined(separator: ",") + "]"),
             ("confusion", "[" + m.confusion.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]"),
         ]
+        if !robustness.isEmpty {
+            let rows = robustness.map { name, r in
+                JSONText.object([("perturbation", JSONText.string(name)), ("accuracy", num(r.accuracy)), ("top5_accuracy", num(r.top5Accuracy)),
+                                 ("macro_f1", num(r.macroF1)), ("correct", String(r.correct)), ("total", String(r.total))])
+            }
+            fields.append(("robustness", "[" + rows.joined(separator: ",") + "]"))
+        }
         if let minAccuracy {
             fields.append(("min_accuracy", num(minAccuracy)))
             fields.append(("passed", m.accuracy >= minAccuracy ? "true" : "false"))
@@ -99,7 +119,17 @@ public struct EvalReport {
         return out
     }
 
-    /// Writes metrics.json, per_class.csv, confusion.csv and confusion.png into `directory`.
+    /// One row per input: clean first, then each perturbation.
+    public func robustnessCSV() -> String {
+        var out = "input,accuracy,top5_accuracy,macro_f1,correct,total\n"
+        for (name, r) in [("clean", metrics)] + robustness {
+            out += [Self.csvField(name), f(r.accuracy, 6), f(r.top5Accuracy, 6), f(r.macroF1, 6), String(r.correct), String(r.total)].joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// Writes metrics.json, per_class.csv, confusion.csv and confusion.png (and robustness.csv with
+    /// perturbations) into `directory`.
     public func write(to directory: String) throws -> [String] {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw AudioSpecNetError.file(path: directory, reason: "cannot create directory (\(error.localizedDescription))")
@@ -109,6 +139,11 @@ public struct EvalReport {
         try AtomicFile.write(perClassCSV(), to: path("per_class.csv"))
         try AtomicFile.write(confusionCSV(), to: path("confusion.csv"))
         try ConfusionPicture.render(metrics).writePNG(to: path("confusion.png"))
-        return ["metrics.json", "per_class.csv", "confusion.csv", "confusion.png"].map(path)
+        var names = ["metrics.json", "per_class.csv", "confusion.csv", "confusion.png"]
+        if !robustness.isEmpty {
+            try AtomicFile.write(robustnessCSV(), to: path("robustness.csv"))
+            names.append("robustness.csv")
+        }
+        return names.map(path)
     }
 }

@@ -10,11 +10,15 @@ public struct InferenceOptions: Sendable {
     public var features = false
     /// Keep each window's pooled features (the embedding) and their mean per file.
     public var embeddings = false
-    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, embeddings: Bool = false) {
+    /// A change applied to each window's samples before the front end (`eval --perturb`); nil: none.
+    public var perturbation: WaveformPerturbation?
+    public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, embeddings: Bool = false,
+                perturbation: WaveformPerturbation? = nil) {
         self.windowSeconds = windowSeconds
         self.hopSeconds = hopSeconds
         self.features = features
         self.embeddings = embeddings
+        self.perturbation = perturbation
     }
 }
 
@@ -166,7 +170,9 @@ public final class InferenceRunner {
             while let window = try reader.next() {
                 piece.starts.append(window.start)
                 piece.valid.append(window.valid)
-                piece.spectrograms.append(classifier.frontEnd.spectrogram.compute(window.samples))
+                var samples = window.samples
+                options.perturbation?.apply(&samples, valid: window.valid, sampleRate: config.sampleRate, key: "\((path as NSString).lastPathComponent)@\(window.start)")
+                piece.spectrograms.append(classifier.frontEnd.spectrogram.compute(samples))
                 if piece.spectrograms.count == classifier.maxBatch {
                     emit(piece)
                     piece = Piece(file: file)

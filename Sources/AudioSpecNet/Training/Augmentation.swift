@@ -90,7 +90,7 @@ public enum SeedDerivation {
         return h
     }
 
-    static let shuffleStream: UInt64 = 0x5348_5546, batchStream: UInt64 = 0x4241_5443
+    static let shuffleStream: UInt64 = 0x5348_5546, batchStream: UInt64 = 0x4241_5443, shiftGainStream: UInt64 = 0x5348_4741
 
     /// The order of the training clips in `epoch` (1-based).
     public static func shuffle(count: Int, seed: UInt64, epoch: Int) -> [Int] {
@@ -101,5 +101,11 @@ public enum SeedDerivation {
     /// The generator for SpecAugment and mixup of batch `step` (0-based) of `epoch`.
     public static func batchGenerator(seed: UInt64, epoch: Int, step: Int) -> RandomGenerator {
         RandomGenerator(seed: SeedDerivation.seed(seed, batchStream, UInt64(epoch), UInt64(step)))
+    }
+
+    /// The generator for the time shifts and gains of batch `step` of `epoch`: a stream of its own, so that
+    /// switching those levers on leaves SpecAugment's masks and mixup's partners as they were.
+    public static func shiftGainGenerator(seed: UInt64, epoch: Int, step: Int) -> RandomGenerator {
+        RandomGenerator(seed: SeedDerivation.seed(seed, shiftGainStream, UInt64(epoch), UInt64(step)))
     }
 }

@@ -54,10 +54,17 @@ public final class BatchAssembler {
         batch.targets.reshape([n, classes])
         batch.labels.removeAll(keepingCapacity: true)
         var rng = SeedDerivation.batchGenerator(seed: options.seed, epoch: epoch, step: step)
+        var shiftGainRNG = SeedDerivation.shiftGainGenerator(seed: options.seed, epoch: epoch, step: step)
+        let maxShift = options.timeShift?.maxFrames(options.frontEnd) ?? 0
         for i in 0..<n {
             let k = order[lo + i]
             let dst = batch.input.data + i * per
             dst.update(from: store.pointer(data.train.indices[k]), count: per)
+            if options.timeShift != nil {
+                let shift = TimeShift.draw(maxFrames: maxShift, rng: &shiftGainRNG)
+                TimeShift.roll(dst, rows: store.mels, frames: store.frames, by: shift, scratch: batch.scratch.data)
+            }
+            if let gain = options.gain { RandomGain.apply(gain.draw(rng: &shiftGainRNG), to: dst, count: per) }
             options.specAugment.apply(dst, mels: store.mels, frames: store.frames, rng: &rng)
             batch.labels.append(data.train.labels[k])
         }

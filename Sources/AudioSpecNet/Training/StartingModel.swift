@@ -35,14 +35,13 @@ public struct StartingModel: Sendable {
         self.path = path
         metadata = try ModelFile.readMetadata(file)
         frontEnd = try Classifier.frontEndConfig(metadata: metadata, path: path)
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix<S: Sequence>(_ bytes: S) where S.Element == UInt8 { for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 } }
+        var h = FNV1a64()
         for name in file.names.sorted() where !name.hasPrefix(ModelFile.checkpointPrefix) {
             let e = try file.entry(name)
-            mix("\(name) \(e.dtype.rawValue) \(e.shape)\n".utf8)
-            mix(try file.rawBytes(name))
+            h.mix("\(name) \(e.dtype.rawValue) \(e.shape)\n".utf8)
+            h.mix(try file.rawBytes(name))
         }
-        weightsHash = String(format: "%016llx", h)
+        weightsHash = h.hex
     }
 
     /// Refuses, in one line naming the file and the key, a run whose network or front end differs from the

@@ -39,6 +39,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Train only the classifier on features computed once by the starting model's frozen network (BatchNorm
     /// in evaluation mode); needs `initFrom`, and SpecAugment and mixup off (nil: the whole network trains).
     public var freezeBackbone: Bool?
+    /// A random gain per training clip (`--gain-db`) and a random circular time shift (`--time-shift`),
+    /// applied before SpecAugment (nil: off, the recipe; they join `identity` only when set).
+    public var gain: RandomGain?
+    public var timeShift: TimeShift?
 
     public init() {}
 
@@ -49,6 +53,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case frontEnd = "frontend", allowMissing = "allow_missing", threads, prefetch
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
+        case gain = "gain_db", timeShift = "time_shift"
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -84,10 +89,18 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if (testFold.map { trainFolds.contains($0) } ?? false) || (valFold.map { trainFolds.contains($0) } ?? false) {
             throw bad("the training folds \(trainFolds) overlap the test or validation fold")
         }
+        guard mixup.probability >= 0, mixup.probability <= 1 else { throw bad("the mixup probability must be in [0, 1], got \(mixup.probability)") }
+        guard mixup.alpha > 0, mixup.alpha.isFinite, mixup.alpha <= 100 else { throw bad("mixup's alpha must be in (0, 100], got \(mixup.alpha)") }
+        guard specAugment.freqMask >= 0, specAugment.timeMask >= 0, specAugment.freqMask <= FrontEndConfig.maxMels,
+              specAugment.timeMask <= 100_000 else {
+            throw bad("SpecAugment's mask widths must be ≥ 0, got \(specAugment.freqMask) mels and \(specAugment.timeMask) frames")
+        }
+        try gain?.validate()
+        try timeShift?.validate()
         if freezeBackbone == true {
             guard initFrom != nil else { throw bad("a frozen backbone needs a model to start from") }
-            guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0 else {
-                throw bad("a frozen backbone's features are computed once per clip: SpecAugment and mixup must be off")
+            guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil else {
+                throw bad("a frozen backbone's features are computed once per clip: SpecAugment, mixup, gain and time shift must be off")
             }
         }
         do { try architecture.validate() } catch { throw bad("architecture: \(error)") }
@@ -103,6 +116,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if esc10 == true { keys.append(("esc10", "true")) }
         if initFrom != nil { keys.append(("init-from", initFromWeights ?? "unread")) }
         if freezeBackbone == true { keys.append(("freeze-backbone", "true")) }
+        if let gain { keys.append(("gain-db", "\(gain.lowDB):\(gain.highDB)")) }
+        if let timeShift { keys.append(("time-shift", "\(timeShift.maxSeconds)")) }
         return keys
     }
 
@@ -120,6 +135,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public mutating func disableAugmentation() {
         specAugment = SpecAugment(freqMask: 0, timeMask: 0)
         mixup.probability = 0
+        gain = nil
+        timeShift = nil
     }
 
     /// The first setting whose value differs, as (key, saved, now).
