@@ -72,6 +72,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("mixup-alpha"), help: "Mixup's Beta(α, α) parameter (recipe: 0.2).") var mixupAlpha: Double?
     @Option(name: .customLong("freq-mask"), help: "SpecAugment's widest frequency mask in mel bands (recipe: 30; 0 turns it off).") var freqMask: Int?
     @Option(name: .customLong("time-mask"), help: "SpecAugment's widest time mask in frames (recipe: 80; 0 turns it off).") var timeMask: Int?
+    @Option(help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (e.g. 0.999), warmed up as timm's ModelEmaV3; it is what each epoch validates and what the run saves. Off by default.", valueName: "DECAY"))
+    var ema: Double?
+    @Option(name: .customLong("ema-warmup-power"), help: ArgumentHelp("The EMA warm-up: the decay after t+1 steps is min(DECAY, 1 − (1+t)^−POWER) (default 0.75; 0: no warm-up).", valueName: "POWER"))
+    var emaWarmupPower: Double?
     @OptionGroup var compute: ThreadOptions
     @Flag(name: .customLong("allow-missing"), help: "Skip clips the metadata lists but the disk lacks.") var allowMissing = false
     @Option(help: ArgumentHelp("Spectrogram cache directory, or `none`.", valueName: "DIR|none"), completion: .directory)
@@ -121,12 +125,17 @@ struct TrainCommand: ParsableCommand {
         if let timeShift, !(timeShift >= 0 && timeShift <= FrontEndConfig.maxClipSeconds) {
             throw ValidationError("--time-shift must be 0…\(Int(FrontEndConfig.maxClipSeconds)) seconds, got \(timeShift)")
         }
+        if let ema, !(ema > 0 && ema < 1) { throw ValidationError("--ema must be a decay in (0, 1), e.g. 0.999, got \(ema)") }
+        if let emaWarmupPower {
+            guard ema != nil else { throw ValidationError("--ema-warmup-power needs --ema DECAY") }
+            guard emaWarmupPower >= 0 && emaWarmupPower <= 10 else { throw ValidationError("--ema-warmup-power must be 0…10, got \(emaWarmupPower)") }
+        }
         if let mixupP, !(mixupP >= 0 && mixupP <= 1) { throw ValidationError("--mixup-p must be in [0, 1], got \(mixupP)") }
         if let mixupAlpha, !(mixupAlpha > 0 && mixupAlpha <= 100) { throw ValidationError("--mixup-alpha must be in (0, 100], got \(mixupAlpha)") }
         for (flag, width) in [("--freq-mask", freqMask), ("--time-mask", timeMask)] {
             if let width, width < 0 { throw ValidationError("\(flag) must be ≥ 0 (0 turns it off), got \(width)") }
         }
-        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || freqMask != nil || timeMask != nil) {
+        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || freqMask != nil || timeMask != nil || ema != nil) {
             throw ValidationError("--freeze-backbone trains on features computed once per clip: it takes no augmentation options")
         }
     }
@@ -181,6 +190,7 @@ struct TrainCommand: ParsableCommand {
         if let mixupAlpha { options.mixup.alpha = mixupAlpha }
         if let freqMask { options.specAugment.freqMask = freqMask }
         if let timeMask { options.specAugment.timeMask = timeMask }
+        if let ema { options.ema = EMASettings(decay: ema, warmupPower: emaWarmupPower ?? 0.75) }
         options.threads = compute.count
         options.allowMissing = allowMissing
         options.prefetch = !noPrefetch

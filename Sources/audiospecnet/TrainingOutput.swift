@@ -81,7 +81,7 @@ final class TrainingOutput: @unchecked Sendable {
                 m.epoch, epochs, m.trainLoss, m.trainAccuracy,
                 m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) } ?? "(nothing held out)",
                 m.best ? " *" : "  ", m.lr,
-                duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds))
+                duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds) + (m.emaDecay.map { String(format: "  ema decay %.5f", $0) } ?? ""))
         }
     }
 

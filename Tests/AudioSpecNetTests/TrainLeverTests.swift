@@ -148,4 +148,64 @@ final class TrainLeverTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run"), "\(args)")
         }
     }
+
+    /// timm ModelEmaV3's warm-up: the first update copies, then 1 − (1 + t)^−power capped at the decay; without a
+    /// warm-up the decay from the second update on. The figures the documentation quotes.
+    func testEMADecayWarmsUpAsTimm() {
+        let ema = EMASettings(decay: 0.999)
+        XCTAssertEqual(ema.decay(afterUpdates: 1), 0)
+        XCTAssertEqual(ema.decay(afterUpdates: 2), 1 - pow(2, -0.75), accuracy: 1e-12)
+        XCTAssertEqual(ema.decay(afterUpdates: 950), 0.9942, accuracy: 5e-5)
+        XCTAssertEqual(ema.decay(afterUpdates: 3_800), 0.9979, accuracy: 5e-5)
+        XCTAssertEqual(ema.decay(afterUpdates: 10_000_000), 0.999)
+        XCTAssertEqual(EMASettings(decay: 0.9, warmupPower: 0).decay(afterUpdates: 2), 0.9)
+        XCTAssertThrowsError(try EMASettings(decay: 1).validate())
+        XCTAssertThrowsError(try EMASettings(decay: 0.99, warmupPower: -1).validate())
+    }
+
+    /// The average follows ema ← d·ema + (1 − d)·θ over parameters and running statistics, and a swap twice
+    /// restores both copies.
+    func testEMAUpdateAndSwap() throws {
+        let model = try AudioCNN(config: AudioCNNConfig(width: 4, blocks: [1, 1], numClasses: 3), seed: 1, context: ComputeContext(threads: 1))
+        let arena = model.arena
+        let ema = WeightEMA(settings: EMASettings(decay: 0.5, warmupPower: 0), arena: arena)
+        let p0 = Array(UnsafeBufferPointer(start: arena.parameterValues, count: arena.parameterCount))
+        let b0 = Array(UnsafeBufferPointer(start: arena.buffers, count: arena.bufferCount))
+        for i in 0..<arena.parameterCount { arena.parameters[i] += 1 }
+        for i in 0..<arena.bufferCount { arena.buffers[i] += 2 }
+        ema.update(from: arena, updates: 2, parallel: .serial)
+        for i in 0..<arena.parameterCount { XCTAssertEqual(ema.parameters[i], p0[i] + 0.5, accuracy: 1e-6) }
+        for i in 0..<arena.bufferCount { XCTAssertEqual(ema.buffers[i], b0[i] + 1, accuracy: 1e-6) }
+        let version = arena.parameterVersion
+        ema.swap(with: arena)
+        XCTAssertGreaterThan(arena.parameterVersion, version, "cached filter transforms must see the swap")
+        XCTAssertEqual(arena.parameterValues[0], p0[0] + 0.5, accuracy: 1e-6)
+        ema.swap(with: arena)
+        XCTAssertEqual(arena.parameterValues[0], p0[0] + 1, accuracy: 1e-6)
+    }
+
+    /// A run with --ema: the checkpoint's model tensors are the average (what was validated; `eval` reads them),
+    /// the final model equals best.safetensors' tensors, the metrics carry the decay reached, and the training
+    /// weights behind the average are in the checkpoint.
+    func testEMARunSavesTheAverageAsTheModel() throws {
+        let (layout, data) = try TrainClips.defaultData()
+        var options = TrainClips.smallOptions(data: layout, epochs: 2)
+        options.ema = EMASettings(decay: 0.9)
+        let out = Fixtures.scratchDirectory("ema-run")
+        let trainer = try TrainingSession.start(options: options, data: data, outputDirectory: out, resume: false)
+        trainer.drawCurves = false
+        try trainer.run()
+        let last = try Checkpoint.read(path: out + "/last.safetensors")
+        XCTAssertEqual(last.state.history.count, 2)
+        let decay = try XCTUnwrap(last.state.history.last?.emaDecay)
+        XCTAssertEqual(decay, options.ema!.decay(afterUpdates: trainer.state.globalStep), accuracy: 1e-6)
+        let raw = try last.file.floats(Checkpoint.rawParametersName)
+        XCTAssertEqual(raw.count, trainer.model.arena.parameterCount)
+        let name = "fc.weight"
+        let averaged = try last.file.floats(name)
+        XCTAssertNotEqual(Array(raw.prefix(10)), Array(averaged.prefix(10)), "the model tensors are the average, not the training weights")
+        let model = try SafetensorsFile(path: out + "/model.safetensors")
+        let best = try SafetensorsFile(path: out + "/best.safetensors")
+        XCTAssertEqual(try model.floats(name), try best.floats(name))
+    }
 }

@@ -98,6 +98,7 @@ final class TrainLoopTests: XCTestCase {
         options.timeShift = TimeShift(maxSeconds: 1)
         options.gain = RandomGain(lowDB: -20, highDB: 6)
         options.mixup = Mixup(probability: 1, alpha: 0.4)
+        options.ema = EMASettings(decay: 0.99)
         try assertResumeContinuesBitForBit(options, data: data)
     }
 

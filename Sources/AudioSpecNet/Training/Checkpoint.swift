@@ -15,6 +15,8 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var best: Bool
     /// Seconds the training loop waited for batches (0 when preparation stays off the critical path).
     public var dataWaitSeconds: Double = 0
+    /// With `--ema`: the decay of the epoch's last update (the validation figures are the average's).
+    public var emaDecay: Double?
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, lr: Double,
                 seconds: Double, samplesPerSecond: Double, best: Bool, dataWaitSeconds: Double = 0) {
@@ -33,7 +35,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case epoch, lr, seconds, best, dataWaitSeconds = "data_wait_s"
         case trainLoss = "train_loss", trainAccuracy = "train_acc", valLoss = "val_loss", valAccuracy = "val_acc"
-        case samplesPerSecond = "samples_per_s"
+        case samplesPerSecond = "samples_per_s", emaDecay = "ema_decay"
     }
 
     public static let csvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s,best,data_wait_s"
@@ -147,15 +149,27 @@ public struct CheckpointState: Codable, Equatable, Sendable {
 public enum Checkpoint {
     public static let mName = ModelFile.checkpointPrefix + "adamw.m"
     public static let vName = ModelFile.checkpointPrefix + "adamw.v"
+    /// With `--ema` the checkpoint's model tensors are the average (what was evaluated, what `eval` reads),
+    /// and the weights training continues from are kept here, flat in the arena's layout.
+    public static let rawParametersName = ModelFile.checkpointPrefix + "raw.parameters"
+    public static let rawBuffersName = ModelFile.checkpointPrefix + "raw.buffers"
 
     public static func write(to path: String, model: AudioCNN, optimizer: AdamW, state: CheckpointState,
-                             options: TrainingOptions, dataIdentity: [(key: String, value: String)], classes: [String]) throws {
+                             options: TrainingOptions, dataIdentity: [(key: String, value: String)], classes: [String],
+                             ema: WeightEMA? = nil) throws {
         var extra: [String: String] = [:]
         extra["checkpoint"] = jsonString(state)
         extra["training_options"] = jsonString(options)
         extra["data_identity"] = jsonString(Dictionary(dataIdentity.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }))
         let metadata = ModelMetadata(architecture: model.config, classes: classes, frontend: jsonString(options.frontEnd), extra: extra)
+        // the average goes in as the model; the arena is restored before returning, whatever happens
+        ema?.swap(with: model.arena)
+        defer { ema?.swap(with: model.arena) }
         var writer = ModelFile.writer(model: model, metadata: metadata)
+        if let ema {
+            writer.add(rawParametersName, shape: [ema.parameterCount], floats: UnsafeBufferPointer(start: ema.parameters, count: ema.parameterCount))
+            writer.add(rawBuffersName, shape: [ema.bufferCount], floats: UnsafeBufferPointer(start: ema.buffers, count: ema.bufferCount))
+        }
         writer.add(mName, shape: [optimizer.count], floats: UnsafeBufferPointer(start: optimizer.m, count: optimizer.count))
         writer.add(vName, shape: [optimizer.count], floats: UnsafeBufferPointer(start: optimizer.v, count: optimizer.count))
         try writer.write(to: path)
@@ -180,6 +194,9 @@ public enum Checkpoint {
         guard let options = try? decoder.decode(TrainingOptions.self, from: Data(optionsText.utf8)) else { throw bad("training options are unreadable") }
         let identity = (file.metadata["data_identity"]).flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) } ?? [:]
         guard file.entries[mName] != nil, file.entries[vName] != nil else { throw bad("optimizer state missing") }
+        if options.ema != nil, file.entries[rawParametersName] == nil || file.entries[rawBuffersName] == nil {
+            throw bad("a run with --ema, but the training weights behind the average are missing")
+        }
         if let problem = state.firstProblem { throw bad("checkpoint state: \(problem)") }
         return Loaded(file: file, state: state, options: options, dataIdentity: identity)
     }

@@ -91,6 +91,8 @@ public final class Trainer {
     public private(set) var startingNote: String?
 
     private let assembler: BatchAssembler
+    /// With `options.ema`: the average that is evaluated and saved.
+    private let ema: WeightEMA?
     /// With `options.freezeBackbone`: the features computed once (on first use, so after a resume).
     private var frozenFeatures: FrozenBackbone?
     private let logitsGradient = Tensor(shape: [0])
@@ -124,6 +126,8 @@ public final class Trainer {
         model.dropout.probability = options.dropout
         optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
         assembler = BatchAssembler(data: data, options: options)
+        let arena = model.arena
+        ema = options.ema.map { WeightEMA(settings: $0, arena: arena) }
         schedule = OneCycleLR(maxLR: options.maxLR, totalSteps: options.epochs * ((data.train.count + options.batchSize - 1) / options.batchSize),
                               pctStart: options.pctStart)
         let b = max(1, min(options.batchSize, max(data.validation.count, data.test.count)))
@@ -146,6 +150,15 @@ public final class Trainer {
             }
         }
         try ModelFile.loadWeights(into: model, from: loaded.file)
+        if let ema {
+            // the file's model tensors are the average; the weights training continues from are stored flat
+            let p = try loaded.file.floats(Checkpoint.rawParametersName), b = try loaded.file.floats(Checkpoint.rawBuffersName)
+            guard p.count == ema.parameterCount, b.count == ema.bufferCount else {
+                throw AudioSpecNetError.format(path: lastPath, reason: "the training weights behind the average have \(p.count) + \(b.count) values for \(ema.parameterCount) + \(ema.bufferCount)")
+            }
+            ema.load(parameters: p, buffers: b)
+            ema.swap(with: model.arena)
+        }
         frozenFeatures = nil
         guard let words = CheckpointState.words(loaded.state.dropoutRNG) else {
             throw AudioSpecNetError.format(path: lastPath, reason: "dropout generator state is malformed")
@@ -238,6 +251,7 @@ public final class Trainer {
         optimizer.beta1 = beta1
         optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR,
                          parallel: model.context.parallel)
+        ema?.update(from: model.arena, updates: state.globalStep + 1, parallel: model.context.parallel)
         return (loss, correct, stepLR)
     }
 
@@ -280,7 +294,10 @@ public final class Trainer {
         let evalClock = Stopwatch()
         // Without a held-out split every epoch is "best": the model is the last epoch (OneCycle ends near lr 0).
         let heldOut = data.validation.count > 0
+        // with --ema the average is what is evaluated (and saved)
+        ema?.swap(with: model.arena)
         let (valLoss, valAcc) = heldOut ? evaluate(data.validation) : (0, 0)
+        ema?.swap(with: model.arena)
         guard valLoss.isFinite else {
             throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
                                          lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
@@ -292,7 +309,9 @@ public final class Trainer {
                                    valLoss: heldOut ? valLoss : nil, valAccuracy: heldOut ? valAcc : nil, lr: lr, seconds: trainSeconds + evalSeconds,
                                    samplesPerSecond: Double(state.partialSeen) / max(trainSeconds, 1e-9), best: isBest,
                                    dataWaitSeconds: state.partialDataWait)
-        state.history.append(metrics)
+        var row = metrics
+        row.emaDecay = ema?.lastDecay
+        state.history.append(row)
         state.epoch = epoch
         state.stepInEpoch = 0
         state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0; state.partialDataWait = 0
@@ -314,7 +333,7 @@ public final class Trainer {
             try saveLast()
         }
         try writeMetrics()
-        events(.epoch(metrics, epochs: options.epochs))
+        events(.epoch(row, epochs: options.epochs))
     }
 
     /// Tests the best checkpoint on the test fold once and writes summary.json.
@@ -386,7 +405,7 @@ public final class Trainer {
         state.adamStep = optimizer.step
         state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
         try Checkpoint.write(to: path, model: model, optimizer: optimizer, state: state, options: options,
-                             dataIdentity: data.identity, classes: data.classes)
+                             dataIdentity: data.identity, classes: data.classes, ema: ema)
     }
 
     private func saveLast() throws { try saveCheckpoint(to: lastPath) }

@@ -43,6 +43,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// applied before SpecAugment (nil: off, the recipe; they join `identity` only when set).
     public var gain: RandomGain?
     public var timeShift: TimeShift?
+    /// An exponential moving average of the weights, evaluated and saved as the model (`--ema`; nil: off).
+    public var ema: EMASettings?
 
     public init() {}
 
@@ -53,7 +55,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case frontEnd = "frontend", allowMissing = "allow_missing", threads, prefetch
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
-        case gain = "gain_db", timeShift = "time_shift"
+        case gain = "gain_db", timeShift = "time_shift", ema
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -97,8 +99,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         }
         try gain?.validate()
         try timeShift?.validate()
+        try ema?.validate()
         if freezeBackbone == true {
             guard initFrom != nil else { throw bad("a frozen backbone needs a model to start from") }
+            guard ema == nil else { throw bad("a frozen backbone trains fc alone: --ema is for whole-network runs") }
             guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil else {
                 throw bad("a frozen backbone's features are computed once per clip: SpecAugment, mixup, gain and time shift must be off")
             }
@@ -118,6 +122,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if freezeBackbone == true { keys.append(("freeze-backbone", "true")) }
         if let gain { keys.append(("gain-db", "\(gain.lowDB):\(gain.highDB)")) }
         if let timeShift { keys.append(("time-shift", "\(timeShift.maxSeconds)")) }
+        if let ema { keys.append(("ema", "\(ema.decay) warm-up power \(ema.warmupPower)")) }
         return keys
     }
 
