@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
         folds missing from disk without --allow-missing, bad options).
         """)
 
-    @OptionGroup var modelOption: ModelOptions
+    @OptionGroup var modelOption: ClassifierOptions
 
     @Option(name: .long, help: ArgumentHelp("ESC-50 folder, folder of class folders, or CSV of path,label.", valueName: "DIR|CSV"),
             completion: .file())
@@ -69,9 +69,11 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try modelOption.path(), json = format.json
+        let models = try modelOption.paths(), json = format.json
+        let model = models.joined(separator: " + ")
         let foldList = folds.flatMap(EvalDataset.parseFolds)
-        let classifier = try Classifier(modelPath: model, context: compute.context)
+        let classifiers = try modelOption.classifiers(context: compute.context)
+        let classifier = classifiers[0]
         let selection: EvalDataset.Selection
         do {
             selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata, allowMissing: allowMissing)
@@ -84,7 +86,7 @@ struct EvalCommand: ParsableCommand {
         let perturbations = try perturb.map(WaveformPerturbation.init(parsing:))
         /// Every clip through the one inference path, with a perturbation or none.
         func score(_ perturbation: WaveformPerturbation?) throws -> EvalMetrics {
-            let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(perturbation: perturbation))
+            let runner = try InferenceRunner(classifiers: classifiers, options: modelOption.apply(to: InferenceOptions(perturbation: perturbation)))
             var results: [FileResult] = []
             results.reserveCapacity(selection.clips.count)
             let label = perturbation.map { "eval (\($0))" } ?? "eval"

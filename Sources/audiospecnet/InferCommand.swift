@@ -27,11 +27,16 @@ struct InferCommand: ParsableCommand {
         the files' embeddings as one float32 [files, features] array, with X.txt naming the file of each row \
         (files that failed have no row).
 
+        --model given more than once averages the models' softmax (an ensemble; they must share front end and \
+        classes; features and embeddings are the first model's). --tta K averages each window's softmax over K \
+        circular rolls of its log-mel frames, evenly spaced over ±--tta-shift seconds (default 1 s); --tta 1 is \
+        the window as it is. eval takes the same options.
+
         Exit status: 0 when every file was classified; 1 when some failed (the others are still classified and \
         the failures reported); 2 when nothing could run (no or bad model, no input, bad options).
         """)
 
-    @OptionGroup var modelOption: ModelOptions
+    @OptionGroup var modelOption: ClassifierOptions
 
     @Argument(help: ArgumentHelp("Audio files, directories, or - for paths on stdin.", valueName: "INPUT"), completion: .file())
     var inputs: [String] = []
@@ -77,10 +82,11 @@ struct InferCommand: ParsableCommand {
     }
 
     func run() throws {
-        let classifier = try Classifier(modelPath: try modelOption.path(), context: compute.context)
-        let runner = try InferenceRunner(classifier: classifier, options: InferenceOptions(
+        let classifiers = try modelOption.classifiers(context: compute.context)
+        let classifier = classifiers[0]
+        let runner = try InferenceRunner(classifiers: classifiers, options: modelOption.apply(to: InferenceOptions(
             windowSeconds: window, hopSeconds: hop, features: features || png != nil,
-            embeddings: embeddings || embeddingsOut != nil))
+            embeddings: embeddings || embeddingsOut != nil)))
         let (files, inputErrors) = InputExpansion.expand(inputs)
         if files.isEmpty {
             throw AudioSpecNetError.invalidArgument(inputErrors.first?.error ?? "no audio files to classify")

@@ -28,6 +28,41 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// `--model` for `infer` and `eval`, where it may repeat: the models' softmax is averaged (an ensemble), and
+/// `--tta K`: each window's softmax averaged over K time shifts.
+struct ClassifierOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The model file (model.safetensors written by train or export); give it more than once to average the models' softmax (an ensemble; they must share front end and classes). Default: the model shipped with the tool, \(DefaultModel.summary()).", valueName: "FILE"),
+            completion: .file(extensions: ["safetensors"]))
+    var model: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Average each window's softmax over K circular time shifts of its log-mel, evenly spaced over ±--tta-shift (default 1: none).", valueName: "K"))
+    var tta = 1
+
+    @Option(name: .customLong("tta-shift"), help: ArgumentHelp("The largest TTA shift either way, in seconds.", valueName: "SECONDS"))
+    var ttaShift = 1.0
+
+    func validate() throws {
+        guard (1...64).contains(tta) else { throw ValidationError("--tta must be 1…64 views, got \(tta)") }
+        guard ttaShift.isFinite, ttaShift >= 0, ttaShift <= 600 else { throw ValidationError("--tta-shift must be 0…600 seconds, got \(ttaShift)") }
+    }
+
+    /// The files to load: every --model, or the shipped model from the resource bundle beside the executable.
+    func paths() throws -> [String] { model.isEmpty ? [try DefaultModel.path()] : model }
+
+    /// The models, loaded under `context`.
+    func classifiers(context: ComputeContext) throws -> [Classifier] {
+        try paths().map { try Classifier(modelPath: $0, context: context) }
+    }
+
+    /// `options` with the TTA settings.
+    func apply(to options: InferenceOptions) -> InferenceOptions {
+        var o = options
+        o.tta = tta
+        o.ttaShiftSeconds = ttaShift
+        return o
+    }
+}
+
 /// `--json`: results as JSON on stdout (one object per line), nothing else there.
 struct JSONOptions: ParsableArguments {
     @Flag(name: .long, help: "Print results as JSON on stdout (one object per line) instead of text.")

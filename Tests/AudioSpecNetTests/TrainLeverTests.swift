@@ -52,7 +52,7 @@ final class TrainLeverTests: XCTestCase {
             var rolled = clean
             var scratch = [Float](repeating: 0, count: frames)
             rolled.withUnsafeMutableBufferPointer { x in
-                scratch.withUnsafeMutableBufferPointer { TimeShift.roll(x.baseAddress!, rows: mels, frames: frames, by: k, scratch: $0.baseAddress!) }
+                scratch.withUnsafeMutableBufferPointer { FrameRoll.roll(x.baseAddress!, rows: mels, frames: frames, by: k, scratch: $0.baseAddress!) }
             }
             let edge = 2 + frontEnd16k.nFFT / hop  // frames whose window reaches an end or the wrap point
             let kept = k > 0 ? (k + edge)..<(frames - edge) : edge..<(frames + k - edge)  // frames that did not wrap
@@ -67,7 +67,7 @@ final class TrainLeverTests: XCTestCase {
         // the roll itself, exactly
         var x: [Float] = [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]
         var scratch = [Float](repeating: 0, count: 5)
-        x.withUnsafeMutableBufferPointer { p in scratch.withUnsafeMutableBufferPointer { TimeShift.roll(p.baseAddress!, rows: 2, frames: 5, by: -2, scratch: $0.baseAddress!) } }
+        x.withUnsafeMutableBufferPointer { p in scratch.withUnsafeMutableBufferPointer { FrameRoll.roll(p.baseAddress!, rows: 2, frames: 5, by: -2, scratch: $0.baseAddress!) } }
         XCTAssertEqual(x, [2, 3, 4, 0, 1, 12, 13, 14, 10, 11])
         XCTAssertEqual(TimeShift(maxSeconds: 1).maxFrames(frontEnd16k), 31)
         XCTAssertEqual(TimeShift(maxSeconds: 60).maxFrames(frontEnd16k), frames - 1)

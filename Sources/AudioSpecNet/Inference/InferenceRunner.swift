@@ -12,6 +12,10 @@ public struct InferenceOptions: Sendable {
     public var embeddings = false
     /// A change applied to each window's samples before the front end (`eval --perturb`); nil: none.
     public var perturbation: WaveformPerturbation?
+    /// Test-time augmentation (`--tta K`): each window's softmax is the mean over K circular rolls of its
+    /// log-mel frames, evenly spaced over ±`ttaShiftSeconds` (K = 1: the window as it is).
+    public var tta = 1
+    public var ttaShiftSeconds = 1.0
     public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, embeddings: Bool = false,
                 perturbation: WaveformPerturbation? = nil) {
         self.windowSeconds = windowSeconds
@@ -93,15 +97,38 @@ public struct FileResult: Sendable {
 /// thread alternates front end and network (the network parallel inside, under the classifier's context).
 /// A front-end thread running beside the network measured slower on 2 cores, so there is none.
 public final class InferenceRunner {
+    /// The first model: its front end cuts and transforms the audio, and it alone gives features and embeddings.
     public let classifier: Classifier
+    /// Every model whose softmax is averaged (an ensemble: `--model` given more than once); the first is `classifier`.
+    public let classifiers: [Classifier]
     public let options: InferenceOptions
     public let windowSamples: Int, hopSamples: Int
     public var windowSeconds: Double { Double(windowSamples) / Double(classifier.config.sampleRate) }
     public var hopSeconds: Double { Double(hopSamples) / Double(classifier.config.sampleRate) }
     public var windowFrames: Int { classifier.config.frames(forSamples: windowSamples) }
 
-    public init(classifier: Classifier, options: InferenceOptions) throws {
+    public convenience init(classifier: Classifier, options: InferenceOptions) throws {
+        try self.init(classifiers: [classifier], options: options)
+    }
+
+    /// An ensemble: the models must share the front end and the classes (in order), or they are refused with
+    /// a line naming the file that differs.
+    public init(classifiers: [Classifier], options: InferenceOptions) throws {
+        guard let classifier = classifiers.first else { throw AudioSpecNetError.invalidArgument("no model to classify with") }
+        for other in classifiers.dropFirst() {
+            guard other.config == classifier.config else {
+                throw AudioSpecNetError.file(path: other.modelPath, reason: "its front end differs from \(classifier.modelPath)'s (an ensemble's models must share it)")
+            }
+            guard other.classes == classifier.classes else {
+                throw AudioSpecNetError.file(path: other.modelPath, reason: "its classes differ from \(classifier.modelPath)'s (an ensemble's models must share them, in order)")
+            }
+        }
+        guard (1...64).contains(options.tta) else { throw AudioSpecNetError.invalidArgument("--tta must be 1…64 views, got \(options.tta)") }
+        guard options.ttaShiftSeconds.isFinite, options.ttaShiftSeconds >= 0, options.ttaShiftSeconds <= 600 else {
+            throw AudioSpecNetError.invalidArgument("the TTA shift must be 0…600 seconds, got \(options.ttaShiftSeconds)")
+        }
         self.classifier = classifier
+        self.classifiers = classifiers
         self.options = options
         let sr = Double(classifier.config.sampleRate)
         let window = options.windowSeconds ?? classifier.config.clipSeconds
@@ -198,8 +225,10 @@ public final class InferenceRunner {
         var probabilities: [[Float]] = [], embeddings: [[Float]] = []
         if options.embeddings && !all.isEmpty {
             (probabilities, embeddings) = classifier.probabilitiesAndEmbeddings(all, frames: windowFrames)
+            // embeddings are the first model's; the probabilities are the ensemble's and the views' mean
+            if classifiers.count > 1 || options.tta > 1 { probabilities = averagedProbabilities(all) }
         } else if !all.isEmpty {
-            probabilities = classifier.probabilities(all, frames: windowFrames)
+            probabilities = averagedProbabilities(all)
         }
         let sr = Double(classifier.config.sampleRate)
         var offset = 0
@@ -245,6 +274,34 @@ public final class InferenceRunner {
             }
             pending[piece.file] = result
         }
+    }
+
+    /// The frame offsets of the TTA views: K evenly spaced over ±shift (0 alone for K = 1).
+    public var ttaOffsets: [Int] {
+        let k = options.tta
+        guard k > 1 else { return [0] }
+        let shift = options.ttaShiftSeconds * Double(classifier.config.sampleRate) / Double(classifier.config.hopLength)
+        return (0..<k).map { j in Int((shift * (2 * Double(j) / Double(k - 1) - 1)).rounded()) }
+    }
+
+    /// The softmax of each window averaged over the models and the TTA views, one model and view at a time
+    /// (the batch stays `maxBatch`); with one model and no TTA exactly the model's own.
+    func averagedProbabilities(_ spectrograms: [[Float]]) -> [[Float]] {
+        let offsets = ttaOffsets
+        if classifiers.count == 1 && offsets == [0] { return classifier.probabilities(spectrograms, frames: windowFrames) }
+        let mels = classifier.config.nMels, frames = windowFrames
+        var sums = [[Double]](repeating: [], count: spectrograms.count)
+        for offset in offsets {
+            let views = offset == 0 ? spectrograms : spectrograms.map { FrameRoll.rolled($0, rows: mels, frames: frames, by: offset) }
+            for model in classifiers {
+                for (i, p) in model.probabilities(views, frames: frames).enumerated() {
+                    if sums[i].isEmpty { sums[i] = [Double](repeating: 0, count: p.count) }
+                    for k in p.indices { sums[i][k] += Double(p[k]) }
+                }
+            }
+        }
+        let n = Double(offsets.count * classifiers.count)
+        return sums.map { $0.map { Float($0 / n) } }
     }
 
     /// The elementwise mean of equal-length rows (in Double), nil for none.

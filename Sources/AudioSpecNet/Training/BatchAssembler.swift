@@ -62,7 +62,7 @@ public final class BatchAssembler {
             dst.update(from: store.pointer(data.train.indices[k]), count: per)
             if options.timeShift != nil {
                 let shift = TimeShift.draw(maxFrames: maxShift, rng: &shiftGainRNG)
-                TimeShift.roll(dst, rows: store.mels, frames: store.frames, by: shift, scratch: batch.scratch.data)
+                FrameRoll.roll(dst, rows: store.mels, frames: store.frames, by: shift, scratch: batch.scratch.data)
             }
             if let gain = options.gain { RandomGain.apply(gain.draw(rng: &shiftGainRNG), to: dst, count: per) }
             options.specAugment.apply(dst, mels: store.mels, frames: store.frames, rng: &rng)

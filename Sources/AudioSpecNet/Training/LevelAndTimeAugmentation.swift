@@ -65,18 +65,4 @@ public struct TimeShift: Codable, Equatable, Sendable {
     public static func draw(maxFrames: Int, rng: inout RandomGenerator) -> Int {
         maxFrames == 0 ? 0 : rng.nextInt(below: 2 * maxFrames + 1) - maxFrames
     }
-
-    /// Rolls each of `rows` rows of `frames` values right by `shift` (left when negative), in place;
-    /// `scratch` holds `frames` values.
-    public static func roll(_ x: UnsafeMutablePointer<Float>, rows: Int, frames: Int, by shift: Int,
-                            scratch: UnsafeMutablePointer<Float>) {
-        let k = ((shift % frames) + frames) % frames
-        guard k != 0 else { return }
-        for r in 0..<rows {
-            let row = x + r * frames
-            scratch.update(from: row, count: frames)
-            (row + k).update(from: scratch, count: frames - k)
-            row.update(from: scratch + (frames - k), count: k)
-        }
-    }
 }
