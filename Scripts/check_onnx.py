@@ -8,7 +8,7 @@ For each of the two exports (BatchNormalization nodes, and BatchNorm folded into
 writes the ONNX file and, for the clips, their log-mels and its own float32 logits (`export --check ...
 --test-data DIR`). This script then checks the file with onnx.checker (when the onnx package is installed), runs
 onnxruntime on the same log-mels with its graph optimisations on (the default) and off, and reports the largest
-relative error of the logits: max |ort - tool| / max |tool| over every clip and class, the README's measure, and
+relative error of the logits: max |ort - tool| / max |tool| over every clip and class, docs/export.md's measure, and
 the top-1 agreement. It also checks that metadata_props "classes" and "frontend" are the text of the safetensors
 model file the tool writes from MODEL. Exit status 1 when any error exceeds --tolerance or the metadata differs.
 """

@@ -1,4 +1,4 @@
-/* Debian's libsoxr against python-soxr's own build, the same call in one process (README, "Speed").
+/* Debian's libsoxr against python-soxr's own build, the same call in one process (docs/benchmarks.md, "Front end").
  *
  *   gcc -O2 Scripts/compare_soxr_builds.c -o /tmp/compare_soxr -lsndfile -ldl
  *   PYLIB=$(python3 -c 'import sysconfig,os;print(os.path.join(sysconfig.get_config_var("LIBDIR"),sysconfig.get_config_var("LDLIBRARY")))') \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's fine-tuning demonstration: ten classes (ESC-10), fold 4 only (8 clips per class), split per
+# The fine-tuning demonstration of docs/training.md: ten classes (ESC-10), fold 4 only (8 clips per class), split per
 # class by a seeded hash into 5 training and 3 test clips; then, on the same clips for the same epochs,
 #   frozen   --init-from MODEL --freeze-backbone (only fc trains)
 #   full     --init-from MODEL (the whole network trains)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Makes the shipped default model from the finished all-folds run of the default-model recipe (README "Model
-# card"): trained on folds 1–4 of the 16 kHz copy, 100 epochs, seed 0, the last epoch (no fold is left to
-# select one on). The card's accuracy figures come from the validation run (Scripts/validation_run_figures.sh).
+# Makes the shipped default model from the finished all-folds run of the default-model recipe
+# (docs/model-card.md): trained on folds 1–4 of the 16 kHz copy, 100 epochs, seed 0, the last epoch (no fold
+# is left to select one on). The card's accuracy figures come from the validation run (Scripts/validation_run_figures.sh).
 #
 #   Scripts/ship_default_model.sh ALL_FOLDS_RUN DATA_16K [DEST]
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The model card's figures from the finished validation run of the default-model recipe (README "Model card"):
+# The model card's figures from the finished validation run of the default-model recipe (docs/model-card.md):
 # trained on folds 1–3 of the 16 kHz copy, validated on fold 4, 100 epochs, seed 0. The shipped model itself
 # (trained on folds 1–4) comes from Scripts/ship_default_model.sh.
 #
@@ -34,7 +34,7 @@ for which in $which_epochs; do
   $bin eval --model "$work/$which.safetensors" --data "$data" --folds 4 --out "$dest/eval-$which" | tee "$dest/eval-$which.txt"
 done
 $bin eval --model "$work/last-f16.safetensors" --data "$data" --folds 4 | tee "$dest/eval-last-f16.txt"
-# The CI gate, as the README shows it: a threshold below the model's accuracy passes, one above it fails.
+# The CI gate, as docs/model-card.md shows it: a threshold below the model's accuracy passes, one above it fails.
 : >"$dest/gate.txt"
 for gate in 0.70 0.80; do
   $bin eval --model "$work/last.safetensors" --data "$data" --folds 4 --min-accuracy $gate >"$work/gate.out" 2>&1 && status=0 || status=$?

@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
         match them). With the model's classes, every tensor is kept; with other classes, the final linear \
         layer (fc) starts from --seed's initialisation and the rest is kept. --freeze-backbone trains fc alone, \
         on each clip's pooled features computed once by the frozen network (BatchNorm in evaluation mode; no \
-        SpecAugment or mixup, which act on spectrograms): an epoch takes seconds. Measured settings (README, \
+        SpecAugment or mixup, which act on spectrograms): an epoch takes seconds. Measured settings (docs/training.md, \
         "Fine-tuning"): --epochs 20 --max-lr 0.01 with --freeze-backbone, --epochs 20 --max-lr 0.001 for the \
         whole network.
 

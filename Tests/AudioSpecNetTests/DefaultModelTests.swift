@@ -18,7 +18,7 @@ final class DefaultModelTests: XCTestCase {
     /// run from an unrelated working directory: it classifies the committed clips (five ESC-50 clips of five
     /// classes, one of them a 44.1 kHz original) correctly, and `--version` names it. These clips are among
     /// the 1 600 it trained on: this checks the shipped file and its lookup, not the model's accuracy (the
-    /// README's model card gives that, measured on clips a model never saw).
+    /// model card, docs/model-card.md, gives that, measured on clips a model never saw).
     func testTheShippedModelClassifiesTheCommittedClips() throws {
         let path = try DefaultModel.path()
         let metadata = try SafetensorsFile.metadata(path: path)

@@ -9,7 +9,7 @@ import _TestSupport
 final class ModelParityTests: XCTestCase {
     let tolerance = 1e-4
 
-    /// Two threads and the default convolution policy, whatever the machine; the figures in the README.
+    /// Two threads and the default convolution policy, whatever the machine; the figures in docs/numerical-checks.md.
     let context = ComputeContext(threads: 2)
 
     private func check(_ name: String, _ actual: [Float], _ expected: [Double], file: StaticString = #filePath, line: UInt = #line) -> Double {

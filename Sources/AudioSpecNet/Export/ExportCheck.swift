@@ -62,7 +62,7 @@ public struct PredictionAgreement: Sendable {
 
     public let clips: Int
     public let changes: [Change]
-    /// max |a − b| over every logit, and that divided by max |a| (the README's relative error).
+    /// max |a − b| over every logit, and that divided by max |a| (the relative error of docs/export.md).
     public let maxAbsoluteDifference: Float
     public let maxRelativeDifference: Float
 

@@ -66,7 +66,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         return config
     }
 
-    /// Bounds on the numbers a flag or a saved config may set (README, "Bad input").
+    /// Bounds on the numbers a flag or a saved config may set (docs/hardening.md, "Bad input").
     public static let maxEpochs = 100_000, maxBatchSize = 4_096, maxThreads = 1_024, maxFold = ESC50Metadata.maxFold
 
     public func validate() throws {
