@@ -102,6 +102,10 @@ struct ExportCommand: ParsableCommand {
             try AtomicFile.write(onnx.serialized(), to: out)
             print("wrote \(out): ONNX opset \(onnx.opsetVersion), \(onnx.nodes.count) nodes, \(onnx.initializers.count) initializers, \(megabytes(out))"
                   + (foldBatchNorm ? ", BatchNorm folded" : "") + " (from the \(origin) \(model))")
+            if let level = source.config.level {
+                // the graph starts at the log-mel: the loudness normalisation is the caller's to apply
+                print("note: the model normalises each clip's loudness (\(level), frontend.level_normalization) before the log-mel; the ONNX graph starts at the log-mel, so scale each clip's audio to that level before computing it")
+            }
         }
         if !check.isEmpty { try runCheck(source: source, format: format) }
     }

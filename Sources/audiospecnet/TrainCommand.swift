@@ -76,6 +76,8 @@ struct TrainCommand: ParsableCommand {
     var ema: Double?
     @Option(name: .customLong("ema-warmup-power"), help: ArgumentHelp("The EMA warm-up: the decay after t+1 steps is min(DECAY, 1 − (1+t)^−POWER) (default 0.75; 0: no warm-up).", valueName: "POWER"))
     var emaWarmupPower: Double?
+    @Option(name: .customLong("level-norm"), help: ArgumentHelp("Normalise each clip's loudness before the log-mel: rms:DB or peak:DB (dBFS, e.g. rms:-20). Part of the front end: recorded in the model, repeated by infer, eval and serve. Off by default.", valueName: "rms:DB|peak:DB"))
+    var levelNorm: String?
     @OptionGroup var compute: ThreadOptions
     @Flag(name: .customLong("allow-missing"), help: "Skip clips the metadata lists but the disk lacks.") var allowMissing = false
     @Option(help: ArgumentHelp("Spectrogram cache directory, or `none`.", valueName: "DIR|none"), completion: .directory)
@@ -122,6 +124,10 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--val-fold \(validation) is also the test fold; pick another or `--val-fold none`")
         }
         if let gainDB { _ = try Self.gainRange(gainDB) }
+        if let levelNorm {
+            do { _ = try LevelNormalization(parsing: levelNorm) } catch { throw ValidationError("--level-norm: \(error)") }
+            if initFrom != nil { throw ValidationError("--level-norm changes the front end; with --init-from the model's front end is kept") }
+        }
         if let timeShift, !(timeShift >= 0 && timeShift <= FrontEndConfig.maxClipSeconds) {
             throw ValidationError("--time-shift must be 0…\(Int(FrontEndConfig.maxClipSeconds)) seconds, got \(timeShift)")
         }
@@ -191,6 +197,7 @@ struct TrainCommand: ParsableCommand {
         if let freqMask { options.specAugment.freqMask = freqMask }
         if let timeMask { options.specAugment.timeMask = timeMask }
         if let ema { options.ema = EMASettings(decay: ema, warmupPower: emaWarmupPower ?? 0.75) }
+        if let levelNorm { options.frontEnd.level = try LevelNormalization(parsing: levelNorm) }
         options.threads = compute.count
         options.allowMissing = allowMissing
         options.prefetch = !noPrefetch

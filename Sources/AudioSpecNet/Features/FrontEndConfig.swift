@@ -15,10 +15,13 @@ public struct FrontEndConfig: Codable, Equatable, Sendable {
     public var fMax: Double
     /// Clip length the network sees (seconds).
     public var clipSeconds: Double
+    /// Loudness normalisation of each clip or window before the log-mel (nil: none, the recipe; left out of
+    /// the JSON then, so older model files and spectrogram caches keep their keys).
+    public var level: LevelNormalization?
 
     enum CodingKeys: String, CodingKey {
         case sampleRate = "sample_rate", nFFT = "n_fft", hopLength = "hop_length", nMels = "n_mels"
-        case fMin = "f_min", fMax = "f_max", clipSeconds = "clip_seconds"
+        case fMin = "f_min", fMax = "f_max", clipSeconds = "clip_seconds", level = "level_normalization"
     }
 
     public init(sampleRate: Int = 22_050, nFFT: Int = 1024, hopLength: Int = 512, nMels: Int = 128,
@@ -64,5 +67,6 @@ public struct FrontEndConfig: Codable, Equatable, Sendable {
             throw bad("clip_seconds \(clipSeconds) must be positive and at most \(Int(Self.maxClipSeconds))")
         }
         guard clipSamples >= 1 else { throw bad("clip_seconds \(clipSeconds) is less than one sample at \(sampleRate) Hz") }
+        do { try level?.validate() } catch { throw bad("\(error)") }
     }
 }

@@ -93,6 +93,10 @@ public final class LogMelSpectrogram: @unchecked Sendable {
                     t0 += count
                 }
             }
+            if let level = config.level {
+                let g = level.powerGain(UnsafeBufferPointer(start: x + pad, count: kept), length: length)
+                if g != 1 { for i in 0..<output.count { output[i] *= g } }
+            }
             work.padded.trim(above: LogMelScratch.keptSamples)
         }
         Decibels.fromPower(output.baseAddress!, count: output.count, floor: Self.floorPower)
