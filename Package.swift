@@ -39,7 +39,7 @@ let package = Package(
         ),
         .target(
             name: "AudioSpecNet",
-            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG", "CBF16"],
+            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG"],
             // The default model (Model/DefaultModel.swift finds it in the bundle beside the executable).
             resources: [.copy("Resources/DefaultModel")]
         ),
@@ -51,21 +51,15 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr", providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
-        // MARK: - Implementation details: C kernels
-        // bf16 GEMM (vdpbf16ps, chosen at run time from cpuid) and its scalar reference; no stable API.
-        .target(name: "CBF16"),
-
         // MARK: - Fuzzing: the targets (shared with the tests, which replay their corpora) and the driver
         .target(name: "_FuzzTargets", dependencies: ["AudioSpecNet"]),
         .executableTarget(name: "audiospecnet-fuzz", dependencies: ["_FuzzTargets"]),
 
         // MARK: - Unit test bundles
         .target(name: "_TestSupport", dependencies: ["AudioSpecNet"]),
-        // CBF16's AVX-512 source over scalar stand-ins of its intrinsics: tests its blocking on any CPU.
-        .target(name: "_CBF16Emulated", dependencies: ["CBF16"]),
         .testTarget(
             name: "AudioSpecNetTests",
-            dependencies: ["AudioSpecNet", "AudioSpecNetService", "_TestSupport", "_FuzzTargets", "_CBF16Emulated"],
+            dependencies: ["AudioSpecNet", "AudioSpecNetService", "_TestSupport", "_FuzzTargets"],
             resources: []
         ),
     ],
