@@ -59,7 +59,8 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["AudioSpecNet"]),
         .testTarget(
             name: "AudioSpecNetTests",
-            dependencies: ["AudioSpecNet", "AudioSpecNetService", "_TestSupport", "_FuzzTargets"],
+            dependencies: ["AudioSpecNet", "AudioSpecNetService", "_TestSupport", "_FuzzTargets",
+                           .product(name: "Logging", package: "swift-log")],
             resources: []
         ),
     ],

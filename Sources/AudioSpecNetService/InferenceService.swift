@@ -1,6 +1,7 @@
 import AudioSpecNet
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 
 /// `audiospecnet serve`: the reference's HTTP inference endpoint and a raw-bytes route, on Hummingbird.
@@ -51,8 +52,8 @@ public final class InferenceService: @unchecked Sendable {
         router.add(middleware: MetricsMiddleware(metrics: metrics, routes: Self.routes))
         router.add(middleware: CORSOriginsMiddleware(origins: Set(configuration.corsOrigins)))
         router.add(middleware: RouteCheckMiddleware(routes: Self.routes))
-        router.post("/inference") { request, _ in await self.respond { try await self.inference(request) } }
-        router.post("/classify") { request, _ in await self.respond { try await self.classify(request) } }
+        router.post("/inference") { request, context in await self.respond(context) { try await self.inference(request) } }
+        router.post("/classify") { request, context in await self.respond(context) { try await self.classify(request) } }
         router.get("/health") { _, _ in Self.json(self.health()) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -108,6 +109,11 @@ public final class InferenceService: @unchecked Sendable {
             return body
         } catch is NIOTooManyBytesError {
             throw ServiceError.tooLarge("the body is over \(limit) bytes, the most this service accepts")
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            // the client's side of the connection (a body cut short, a reset): not the service's fault
+            throw ServiceError.badRequest("the body could not be read: \(AudioRequest.oneLine(error))")
         }
     }
 
@@ -150,14 +156,20 @@ public final class InferenceService: @unchecked Sendable {
     // MARK: - Responses
 
     /// Runs a route, turning every failure into a JSON error with its status.
-    private func respond(_ work: () async throws -> String) async -> Response {
+    private func respond(_ context: some RequestContext, _ work: () async throws -> String) async -> Response {
         do {
             return Self.json(try await work())
-        } catch let error as ServiceError {
-            return Self.error(error)
         } catch {
-            return Self.error(.unsupportedAudio(AudioRequest.oneLine(error)))
+            return Self.error(Self.failure(error, requestID: context.id, logger: context.logger))
         }
+    }
+
+    /// What a failed request is answered with: a `ServiceError` as itself (the client's problem, or load);
+    /// anything else is the service's own fault — 500 with the request's id, the error logged under that id.
+    public static func failure(_ error: Error, requestID: String, logger: Logger) -> ServiceError {
+        if let error = error as? ServiceError { return error }
+        logger.error("internal error answering request \(requestID): \(AudioRequest.oneLine(error))")
+        return .internalError(requestID: requestID)
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {

@@ -10,6 +10,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     case unsupportedAudio(String)      // 422: bytes that are not audio libsndfile can read, or broken audio
     case overloaded(String)            // 503: the queue for the network is full
     case unavailable(String)           // 503: shutting down
+    case internalError(requestID: String)  // 500: a failure the service did not expect (logged under the id)
 
     public var status: Int {
         switch self {
@@ -19,6 +20,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .tooLarge: return 413
         case .unsupportedAudio: return 422
         case .overloaded, .unavailable: return 503
+        case .internalError: return 500
         }
     }
 
@@ -27,6 +29,8 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .badRequest(let m), .notFound(let m), .methodNotAllowed(let m, _), .tooLarge(let m), .unsupportedAudio(let m),
              .overloaded(let m), .unavailable(let m):
             return m
+        case .internalError(let id):
+            return "internal error (request \(id)); the server's log has the details"
         }
     }
 

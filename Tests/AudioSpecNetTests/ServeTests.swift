@@ -1,6 +1,7 @@
 import AudioSpecNet
 import AudioSpecNetService
 import Foundation
+import Logging
 import XCTest
 import _TestSupport
 
@@ -114,6 +115,22 @@ final class ServeTests: XCTestCase {
     }
 
     /// /health names the model, classes and front end; /metrics counts requests by route and status and
+    /// A failure the service did not expect answers 500 (not 422, which says the audio was bad), with the
+    /// request's id in the body and in the log line; the client's own mistakes keep their status.
+    func testUnexpectedErrorsAnswer500WithTheRequestID() throws {
+        struct Injected: Error, CustomStringConvertible { var description: String { "injected failure" } }
+        let recorder = LogRecorder()
+        let logger = Logger(label: "test") { _ in recorder }
+        let failure = InferenceService.failure(Injected(), requestID: "req-42", logger: logger)
+        XCTAssertEqual(failure.status, 500)
+        XCTAssertTrue(failure.message.contains("req-42"), failure.message)
+        XCTAssertEqual(recorder.lines.count, 1)
+        XCTAssertTrue(recorder.lines.first?.contains("req-42") == true && recorder.lines.first?.contains("injected failure") == true, "\(recorder.lines)")
+        let clientError = InferenceService.failure(ServiceError.unsupportedAudio("not audio"), requestID: "req-43", logger: logger)
+        XCTAssertEqual(clientError.status, 422)
+        XCTAssertEqual(recorder.lines.count, 1, "a client's mistake is not an internal error")
+    }
+
     /// records batch sizes; /openapi.json lists exactly the service's routes.
     func testHealthMetricsAndOpenAPI() async throws {
         let server = try await TestServer()
@@ -313,4 +330,20 @@ final class RawSocket {
     }
 
     func close() { Glibc.close(fd) }
+}
+
+/// A log handler that keeps the messages (the service's internal-error line).
+final class LogRecorder: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return stored }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        lock.lock(); stored.append("\(message)"); lock.unlock()
+    }
 }
