@@ -78,6 +78,12 @@ struct TrainCommand: ParsableCommand {
     var emaWarmupPower: Double?
     @Option(name: .customLong("level-norm"), help: ArgumentHelp("Normalise each clip's loudness before the log-mel: rms:DB or peak:DB (dBFS, e.g. rms:-20). Part of the front end: recorded in the model, repeated by infer, eval and serve. Off by default.", valueName: "rms:DB|peak:DB"))
     var levelNorm: String?
+    @Option(name: .customLong("teacher"), help: ArgumentHelp("Distil from this model (repeatable: their softened probabilities are averaged); the teachers must have the run's classes and front end. The student stays one network.", valueName: "MODEL"), completion: .file())
+    var teacher: [String] = []
+    @Option(name: .customLong("distill-temperature"), help: ArgumentHelp("Distillation temperature T (default 2).", valueName: "T"))
+    var distillTemperature: Float?
+    @Option(name: .customLong("distill-alpha"), help: ArgumentHelp("Weight α of the distillation term: loss = (1 − α)·CE + α·T²·KL (default 0.5).", valueName: "ALPHA"))
+    var distillAlpha: Float?
     @OptionGroup var compute: ThreadOptions
     @Flag(name: .customLong("allow-missing"), help: "Skip clips the metadata lists but the disk lacks.") var allowMissing = false
     @Option(help: ArgumentHelp("Spectrogram cache directory, or `none`.", valueName: "DIR|none"), completion: .directory)
@@ -131,6 +137,13 @@ struct TrainCommand: ParsableCommand {
         if let timeShift, !(timeShift >= 0 && timeShift <= FrontEndConfig.maxClipSeconds) {
             throw ValidationError("--time-shift must be 0…\(Int(FrontEndConfig.maxClipSeconds)) seconds, got \(timeShift)")
         }
+        if (distillTemperature != nil || distillAlpha != nil) && teacher.isEmpty {
+            throw ValidationError("--distill-temperature and --distill-alpha need --teacher MODEL")
+        }
+        if let distillTemperature, !(distillTemperature > 0 && distillTemperature <= 100) {
+            throw ValidationError("--distill-temperature must be in (0, 100], got \(distillTemperature)")
+        }
+        if let distillAlpha, !(distillAlpha >= 0 && distillAlpha <= 1) { throw ValidationError("--distill-alpha must be in [0, 1], got \(distillAlpha)") }
         if let ema, !(ema > 0 && ema < 1) { throw ValidationError("--ema must be a decay in (0, 1), e.g. 0.999, got \(ema)") }
         if let emaWarmupPower {
             guard ema != nil else { throw ValidationError("--ema-warmup-power needs --ema DECAY") }
@@ -141,7 +154,7 @@ struct TrainCommand: ParsableCommand {
         for (flag, width) in [("--freq-mask", freqMask), ("--time-mask", timeMask)] {
             if let width, width < 0 { throw ValidationError("\(flag) must be ≥ 0 (0 turns it off), got \(width)") }
         }
-        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || freqMask != nil || timeMask != nil || ema != nil) {
+        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || freqMask != nil || timeMask != nil || ema != nil || !teacher.isEmpty) {
             throw ValidationError("--freeze-backbone trains on features computed once per clip: it takes no augmentation options")
         }
     }
@@ -197,6 +210,10 @@ struct TrainCommand: ParsableCommand {
         if let freqMask { options.specAugment.freqMask = freqMask }
         if let timeMask { options.specAugment.timeMask = timeMask }
         if let ema { options.ema = EMASettings(decay: ema, warmupPower: emaWarmupPower ?? 0.75) }
+        if !teacher.isEmpty {
+            options.teachers = teacher
+            options.distillation = Distillation(temperature: distillTemperature ?? 2, alpha: distillAlpha ?? 0.5)
+        }
         if let levelNorm { options.frontEnd.level = try LevelNormalization(parsing: levelNorm) }
         options.threads = compute.count
         options.allowMissing = allowMissing

@@ -93,6 +93,8 @@ public final class Trainer {
     private let assembler: BatchAssembler
     /// With `options.ema`: the average that is evaluated and saved.
     private let ema: WeightEMA?
+    /// With `options.teachers`: the models whose softened probabilities the student also learns.
+    private let teachers: TeacherEnsemble?
     /// With `options.freezeBackbone`: the features computed once (on first use, so after a resume).
     private var frozenFeatures: FrozenBackbone?
     private let logitsGradient = Tensor(shape: [0])
@@ -114,6 +116,14 @@ public final class Trainer {
         if let starting {
             try starting.check(architecture: options.architecture, frontEnd: options.frontEnd)
             options.initFromWeights = starting.weightsHash
+        }
+        if let paths = options.teachers, !paths.isEmpty {
+            let ensemble = try TeacherEnsemble(paths: paths, classes: data.classes, frontEnd: options.frontEnd,
+                                               context: ComputeContext(threads: options.threads))
+            options.teacherWeights = ensemble.hashes
+            teachers = ensemble
+        } else {
+            teachers = nil
         }
         self.options = options
         self.data = data
@@ -238,8 +248,17 @@ public final class Trainer {
     private func step(_ batch: TrainingBatch, epoch: Int, step: Int) throws -> (loss: Double, correct: Int, lr: Double) {
         let classes = data.classes.count
         model.arena.zeroGradients()
+        // the teachers see the student's own batch (augmented, mixed), before the student's forward reuses nothing of theirs
+        let soft = teachers.map { $0.softLabels(batch.input, classes: classes, temperature: options.distillation!.temperature) }
         let logits = model.forward(batch.input, training: true)
-        let loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
+        var loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
+        if let soft, let d = options.distillation {
+            // (1 − α)·CE + α·T²·KL: scale the cross-entropy's gradient, then add the distillation term's
+            for i in 0..<logitsGradient.count { logitsGradient.data[i] *= 1 - d.alpha }
+            let kd = DistillationLoss.forwardBackward(logits: logits, softLabels: soft, temperature: d.temperature,
+                                                      gradient: logitsGradient, weight: d.alpha)
+            loss = Double(1 - d.alpha) * loss + Double(d.alpha) * kd
+        }
         guard loss.isFinite else {
             throw TrainingStop.nonFinite(epoch: epoch, step: step + 1, loss: loss,
                                          lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)

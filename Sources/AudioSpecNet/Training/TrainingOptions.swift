@@ -45,6 +45,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var timeShift: TimeShift?
     /// An exponential moving average of the weights, evaluated and saved as the model (`--ema`; nil: off).
     public var ema: EMASettings?
+    /// Distillation (`--teacher`, repeatable): the teachers' model files, their weights hashes (filled in when
+    /// the run starts; they join `identity`), and the loss (1 − α)·CE + α·T²·KL(teachers ‖ student at T).
+    public var teachers: [String]?
+    public var teacherWeights: [String]?
+    public var distillation: Distillation?
 
     public init() {}
 
@@ -55,7 +60,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case frontEnd = "frontend", allowMissing = "allow_missing", threads, prefetch
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
-        case gain = "gain_db", timeShift = "time_shift", ema
+        case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -100,9 +105,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try gain?.validate()
         try timeShift?.validate()
         try ema?.validate()
+        try distillation?.validate()
+        if let teachers, !teachers.isEmpty, distillation == nil { throw bad("teachers need distillation settings (temperature, alpha)") }
         if freezeBackbone == true {
             guard initFrom != nil else { throw bad("a frozen backbone needs a model to start from") }
-            guard ema == nil else { throw bad("a frozen backbone trains fc alone: --ema is for whole-network runs") }
+            guard ema == nil, teachers == nil else { throw bad("a frozen backbone trains fc alone: --ema and --teacher are for whole-network runs") }
             guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil else {
                 throw bad("a frozen backbone's features are computed once per clip: SpecAugment, mixup, gain and time shift must be off")
             }
@@ -123,6 +130,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let gain { keys.append(("gain-db", "\(gain.lowDB):\(gain.highDB)")) }
         if let timeShift { keys.append(("time-shift", "\(timeShift.maxSeconds)")) }
         if let ema { keys.append(("ema", "\(ema.decay) warm-up power \(ema.warmupPower)")) }
+        if let teachers, !teachers.isEmpty {
+            keys.append(("teachers", (teacherWeights ?? ["unread"]).joined(separator: ",")))
+            if let distillation { keys.append(("distillation", "T \(distillation.temperature) alpha \(distillation.alpha)")) }
+        }
         return keys
     }
 
@@ -169,5 +180,23 @@ extension TrainingData {
         } catch is CancellationError {
             throw TrainingStop.cancelled
         }
+    }
+}
+
+/// The distillation loss's settings: temperature T and the weight α of the teachers' term.
+public struct Distillation: Codable, Equatable, Sendable {
+    public var temperature: Float = 2
+    public var alpha: Float = 0.5
+
+    public init(temperature: Float = 2, alpha: Float = 0.5) {
+        self.temperature = temperature
+        self.alpha = alpha
+    }
+
+    public func validate() throws {
+        guard temperature.isFinite, temperature > 0, temperature <= 100 else {
+            throw AudioSpecNetError.invalidArgument("the distillation temperature must be in (0, 100], got \(temperature)")
+        }
+        guard alpha >= 0, alpha <= 1 else { throw AudioSpecNetError.invalidArgument("the distillation weight alpha must be in [0, 1], got \(alpha)") }
     }
 }

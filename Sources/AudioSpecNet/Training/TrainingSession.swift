@@ -50,6 +50,10 @@ public enum TrainingSession {
             try starting.check(architecture: options.architecture, frontEnd: options.frontEnd)
             options.initFromWeights = starting.weightsHash
         }
+        // the teachers' weights join the identity: a resume with other teachers is refused before any work
+        if let teachers = options.teachers, !teachers.isEmpty {
+            options.teacherWeights = try teachers.map { try StartingModel(path: $0).weightsHash }
+        }
         if resume {
             // refuse a changed configuration before the (possibly long) spectrogram pass; the data are
             // compared once loaded
