@@ -5,35 +5,18 @@ import Foundation
 /// the two can never drift apart.
 enum ServiceResponses {
     /// The result of a request's audio in the shape `infer` gives a file (without `file`): predictions
-    /// (mean over windows), duration, rates, windows, and with `maps` the reference's feature fields.
+    /// (mean over windows), duration, rates, windows, and with `features` the reference's feature fields —
+    /// assembled by `FileResultBuilder`, as `infer`'s are.
     static func classification(_ audio: AudioRequest, output: InferenceBatcher.Output, classes: [String], topK: Int,
-                               config: FrontEndConfig, windowSamples: Int, features: Bool) -> String {
-        let sr = Double(config.sampleRate)
-        var result = FileResult(path: "")
-        result.duration = Double(audio.totalSamples) / sr
-        result.sourceSampleRate = audio.sourceSampleRate
-        result.channels = audio.channels
-        result.windowSeconds = Double(windowSamples) / sr
-        result.padded = audio.totalSamples < windowSamples
-        result.windows = zip(audio.starts, output.probabilities).map { start, p in
-            WindowPrediction(start: Double(start) / sr, end: Double(start + windowSamples) / sr, probabilities: p)
-        }
-        var mean = [Double](repeating: 0, count: classes.count)
-        for p in output.probabilities { for k in p.indices { mean[k] += Double(p[k]) } }
-        result.probabilities = mean.map { Float($0 / Double(max(1, output.probabilities.count))) }
-        if features, let first = audio.spectrograms.first {
-            let frames = first.count / config.nMels
-            var capture = FeatureCapture(spectrogram: .init(name: "input_spectrogram", height: config.nMels, width: frames,
-                                                            values: first.map(finite)),
-                                         sampleRate: config.sampleRate)
-            capture.maps = output.maps
-            capture.waveform = audio.waveform
-            capture.duration = result.duration
-            result.features = capture
+                               config: FrontEndConfig, plan: WindowPlan, features: Bool) -> String {
+        var result = FileResultBuilder(path: "", plan: plan)
+        for (window, p) in zip(audio.windows, output.probabilities) { result.add(start: window.start, probabilities: p) }
+        if features, let first = audio.windows.first {
+            result.capture(FeatureCapture(input: first.spectrogram, config: config, maps: output.maps))
         }
         var report = InferenceReport(classes: classes, topK: topK, paths: [])
         report.featureValues = features
-        return report.jsonLine(result, includeFile: false)
+        return report.jsonLine(result.finish(audio.audio), includeFile: false)
     }
 
     static func error(_ e: ServiceError) -> String {

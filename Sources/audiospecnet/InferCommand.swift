@@ -73,12 +73,7 @@ struct InferCommand: ParsableCommand {
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("no INPUT given: pass audio files, directories or - for paths on stdin") }
         guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
-        if let window, !(window.isFinite && window > 0 && window <= 600) {
-            throw ValidationError("--window must be longer than 0 and at most 600 seconds, got \(window)")
-        }
-        if let hop, !(hop.isFinite && hop > 0 && hop <= 3600) {
-            throw ValidationError("--hop must be a positive number of seconds (at most 3600), got \(hop)")
-        }
+        do { try WindowPlan.validate(windowSeconds: window, hopSeconds: hop) } catch { throw ValidationError("\(error)") }
     }
 
     func run() throws {
@@ -117,7 +112,7 @@ struct InferCommand: ParsableCommand {
             } else {
                 report.tableLines(result).forEach { print($0) }
             }
-            fflush(stdout)
+            flushStandardOutput()
             done += 1
             // Overall progress for long runs, on a terminal only (stderr; stdout stays the results).
             if done < total { FileHandleOutput.progress("infer: \(done)/\(total) inputs") }

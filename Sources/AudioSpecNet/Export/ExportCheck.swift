@@ -15,15 +15,19 @@ public struct ReferenceClips {
     public var failures: [(path: String, error: String)] = []
 
     /// Computes the inputs and the logits of `classifier` for `files` (they are all held in memory:
-    /// nMels × frames floats each, 110 kB for the recipe).
+    /// nMels × frames floats each, 110 kB for the recipe). Each input is the file's first window as
+    /// `infer` and `eval` cut it (`SpectrogramWindows` with the model's clip as the window).
     public init(classifier: Classifier, files: [String]) {
-        nMels = classifier.config.nMels
-        frames = classifier.config.clipFrames
+        let config = classifier.config
+        let plan = WindowPlan(config: config)
+        nMels = config.nMels
+        frames = plan.windowFrames
         for path in files {
             do {
-                let mel = try classifier.frontEnd.logMel(path: path)
+                let windows = try SpectrogramWindows(path: path, plan: plan, frontEnd: classifier.frontEnd)
+                guard let first = try windows.next() else { continue }
                 self.files.append(path)
-                inputs += mel
+                inputs += first.spectrogram
             } catch {
                 failures.append((path, "\(error)"))
             }
@@ -69,7 +73,6 @@ public struct PredictionAgreement: Sendable {
     /// Compares `b` against the reference `a`, row by row (top-1 ties break to the lower class index).
     public init(reference a: [[Float]], other b: [[Float]], files: [String]) {
         precondition(a.count == b.count && a.count == files.count, "PredictionAgreement: row counts differ")
-        func top1(_ row: [Float]) -> Int { row.indices.max { row[$0] < row[$1] || (row[$0] == row[$1] && $0 > $1) } ?? 0 }
         var changes: [Change] = []
         var maxDifference: Float = 0, maxMagnitude: Float = 0
         for i in a.indices {
@@ -78,7 +81,7 @@ public struct PredictionAgreement: Sendable {
                 maxDifference = max(maxDifference, abs(a[i][j] - b[i][j]))
                 maxMagnitude = max(maxMagnitude, abs(a[i][j]))
             }
-            let ta = top1(a[i]), tb = top1(b[i])
+            let ta = argmax(a[i]), tb = argmax(b[i])
             if ta != tb { changes.append(Change(file: files[i], from: ta, to: tb)) }
         }
         clips = a.count

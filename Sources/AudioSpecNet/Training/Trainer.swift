@@ -441,9 +441,3 @@ public final class Trainer {
         }
     }
 }
-
-@inline(__always) func argmax(_ p: UnsafePointer<Float>, _ n: Int) -> Int {
-    var best = 0
-    for j in 1..<max(1, n) where p[j] > p[best] { best = j }
-    return best
-}
