@@ -78,8 +78,8 @@ struct BenchFrontendCommand: ParsableCommand {
         }
         guard isDirectory.boolValue else { throw AudioSpecNetError.file(path: directory, reason: "is not a directory") }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        let files = names.filter(InputExpansion.isAudioFile).sorted().prefix(max(1, limit))
-        guard !files.isEmpty else { throw AudioSpecNetError.file(path: directory, reason: "holds no audio files (\(InputExpansion.audioExtensions.sorted().prefix(8).joined(separator: ", ")), …)") }
+        let files = names.filter(AudioFiles.isAudioFile).sorted().prefix(max(1, limit))
+        guard !files.isEmpty else { throw AudioSpecNetError.file(path: directory, reason: "holds no audio files (\(AudioFiles.extensions.sorted().prefix(8).joined(separator: ", ")), …)") }
         return files.map { (directory as NSString).appendingPathComponent($0) }
     }
 

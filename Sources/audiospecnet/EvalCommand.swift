@@ -63,7 +63,7 @@ struct EvalCommand: ParsableCommand {
         if let minAccuracy, !(minAccuracy >= 0 && minAccuracy <= 1) {
             throw ValidationError("--min-accuracy must be between 0 and 1, got \(minAccuracy)")
         }
-        if let folds, EvalDataset.parseFolds(folds) == nil {
+        if let folds, LabelledClips.parseFolds(folds) == nil {
             throw ValidationError("--folds must be fold numbers like 5 or 4,5, got \"\(folds)\"")
         }
     }
@@ -71,15 +71,15 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let models = try modelOption.paths(), json = format.json
         let model = models.joined(separator: " + ")
-        let foldList = folds.flatMap(EvalDataset.parseFolds)
+        let foldList = folds.flatMap(LabelledClips.parseFolds)
         let classifiers = try modelOption.classifiers(context: compute.context)
         let classifier = classifiers[0]
-        let selection: EvalDataset.Selection
+        let selection: LabelledClips.Selection
         do {
-            selection = try EvalDataset.load(data: data, folds: foldList, metadata: classifier.metadata, allowMissing: allowMissing)
-        } catch EvalDataset.Problem.noRecordedTestFold {
+            selection = try LabelledClips.load(data: data, folds: foldList, metadata: classifier.metadata, allowMissing: allowMissing)
+        } catch LabelledClips.Problem.noRecordedTestFold {
             throw AudioSpecNetError.invalidArgument("the model records no test fold: pass --folds (e.g. --folds 5) to choose the ESC-50 folds to evaluate")
-        } catch let EvalDataset.Problem.missingClips(message) {
+        } catch let LabelledClips.Problem.missingClips(message) {
             throw AudioSpecNetError.invalidArgument(message + (allowMissing ? "" : "; pass --allow-missing to score the clips that are there"))
         }
         for note in selection.notes { FileHandleOutput.standardError("note: " + note) }

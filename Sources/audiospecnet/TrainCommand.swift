@@ -94,12 +94,12 @@ struct TrainCommand: ParsableCommand {
 
     /// Whether --data has no folds (class folders, a CSV without a fold column): splits instead of folds.
     var foldless: Bool {
-        if EvalDataset.esc50Metadata(root: data) != nil { return false }
+        if LabelledClips.esc50Metadata(root: data) != nil { return false }
         if valSplit != nil || testSplit != nil { return true }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) else { return false }
         if isDirectory.boolValue { return true }
-        guard let selection = try? EvalDataset.csv(data) else { return false }
+        guard let selection = try? LabelledClips.csv(data) else { return false }
         return !selection.clips.contains { $0.fold != nil }
     }
     var testFold: String { testFoldFlag ?? (foldless ? "none" : "5") }

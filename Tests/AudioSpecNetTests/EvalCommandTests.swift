@@ -201,14 +201,14 @@ final class EvalCommandTests: XCTestCase {
     /// The test fold is found as `test_fold` metadata or inside the trainer's `training_options` JSON.
     func testRecordedTestFold() {
         func folds(_ extra: [String: String]) -> [Int]? {
-            EvalDataset.recordedTestFolds(S.metadata(config: AudioCNNConfig(), classes: [], extra: extra))
+            LabelledClips.recordedTestFolds(S.metadata(config: AudioCNNConfig(), classes: [], extra: extra))
         }
         XCTAssertEqual(folds(["test_fold": "5"]), [5])
         XCTAssertEqual(folds(["test_folds": "[5, 4]"]), [4, 5])
         XCTAssertEqual(folds(["training_options": "{\"data\":\"esc\",\"test_fold\":3,\"train_folds\":[1,2]}"]), [3])
         XCTAssertNil(folds(["notes": "none"]))
-        XCTAssertEqual(EvalDataset.parseFolds("4,5"), [4, 5])
-        XCTAssertNil(EvalDataset.parseFolds("four"))
+        XCTAssertEqual(LabelledClips.parseFolds("4,5"), [4, 5])
+        XCTAssertNil(LabelledClips.parseFolds("four"))
     }
 
     func testBadInput() throws {

@@ -210,6 +210,6 @@ final class ModelExportTests: XCTestCase {
         XCTAssertNil(model.metadata.extra["checkpoint"])
         let recorded = try JSONDecoder().decode(TrainingSummary.self, from: Data(try XCTUnwrap(model.metadata.extra["training_summary"]).utf8))
         XCTAssertEqual(recorded, summary)
-        XCTAssertEqual(EvalDataset.recordedTestFolds(model.metadata), [3], "eval still finds the test fold")
+        XCTAssertEqual(LabelledClips.recordedTestFolds(model.metadata), [3], "eval still finds the test fold")
     }
 }

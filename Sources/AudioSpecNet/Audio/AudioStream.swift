@@ -15,13 +15,16 @@ public final class AudioStream {
     private var finished = false
     private var buffer: [Float] = []
 
+    /// The recipe's rate (`FrontEndConfig.recipe`, which sits above Audio in the stages).
+    public static let defaultSampleRate = 22_050
+
     /// Opens `path`; each `next()` decodes about `blockFrames` source frames.
-    public convenience init(path: String, sampleRate: Int = FrontEndConfig.recipe.sampleRate, blockFrames: Int = 65_536) throws {
+    public convenience init(path: String, sampleRate: Int = defaultSampleRate, blockFrames: Int = 65_536) throws {
         try self.init(file: try SoundFile(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 
     /// A stream over an audio file held in memory (`name` stands for it in messages).
-    public convenience init(bytes: [UInt8], name: String, sampleRate: Int = FrontEndConfig.recipe.sampleRate, blockFrames: Int = 65_536) throws {
+    public convenience init(bytes: [UInt8], name: String, sampleRate: Int = defaultSampleRate, blockFrames: Int = 65_536) throws {
         try self.init(file: try SoundFile(bytes: bytes, name: name), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 

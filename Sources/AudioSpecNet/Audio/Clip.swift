@@ -12,11 +12,6 @@ public struct Clip: Sendable, Equatable {
         sampleCount = Int((seconds * Double(sampleRate)).rounded())
     }
 
-    /// The clip of a front-end configuration (5 s at 22 050 Hz for the recipe).
-    public init(config: FrontEndConfig = .recipe) {
-        self.init(seconds: config.clipSeconds, sampleRate: config.sampleRate)
-    }
-
     /// `samples[start ..< start + sampleCount]`, zero-padded at the end where the audio runs out.
     public func fit(_ samples: UnsafeBufferPointer<Float>, start: Int = 0) -> [Float] {
         var out = [Float](repeating: 0, count: sampleCount)

@@ -76,3 +76,11 @@ public enum CSVReader {
         return records
     }
 }
+
+extension CSVReader {
+    /// A field as this format writes it: in double quotes (inner quotes doubled) when it holds a comma or
+    /// a quote, as is otherwise.
+    public static func quoted(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}

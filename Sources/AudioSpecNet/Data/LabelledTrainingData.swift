@@ -1,7 +1,7 @@
 import Foundation
 
 /// Training data that is not an ESC-50 layout: class-named subfolders or a CSV of `path,label[,fold]`,
-/// read by the same readers as `eval` (`EvalDataset`). The classes are the labels present, sorted; held-out
+/// read by the same readers as `eval` (`LabelledClips`). The classes are the labels present, sorted; held-out
 /// sets come from the CSV's folds or, without folds, from a stratified seeded split.
 extension TrainingData {
     static func loadLabelled(_ options: DataSelection, frontEnd: FrontEndConfig, threads: Int, cacheDirectory: String?,
@@ -12,7 +12,7 @@ extension TrainingData {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             throw AudioSpecNetError.file(path: source, reason: "no such file or directory")
         }
-        let selection = isDirectory.boolValue ? try EvalDataset.classFolders(source) : try EvalDataset.csv(source)
+        let selection = isDirectory.boolValue ? try LabelledClips.classFolders(source) : try LabelledClips.csv(source)
         var notes: [String] = []
         var clips: [LabelledClip] = [], missing: [String] = []
         for clip in selection.clips {

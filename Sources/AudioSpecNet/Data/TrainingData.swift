@@ -48,7 +48,7 @@ public final class TrainingData {
     public var splitCSV: String {
         var out = "path,label,split\n"
         for (name, split) in [("train", train), ("val", validation), ("test", test)] {
-            for i in 0..<split.count { out += "\(EvalReport.csvField(split.names[i])),\(EvalReport.csvField(classes[split.labels[i]])),\(name)\n" }
+            for i in 0..<split.count { out += "\(CSVReader.quoted(split.names[i])),\(CSVReader.quoted(classes[split.labels[i]])),\(name)\n" }
         }
         return out
     }
@@ -91,7 +91,7 @@ public final class TrainingData {
     public static func load(_ options: DataSelection, frontEnd: FrontEndConfig, threads: Int, cacheDirectory: String?,
                             isCancelled: @escaping @Sendable () -> Bool = { false },
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
-        guard EvalDataset.esc50Metadata(root: options.dataDirectory) != nil else {
+        guard LabelledClips.esc50Metadata(root: options.dataDirectory) != nil else {
             return try loadLabelled(options, frontEnd: frontEnd, threads: threads, cacheDirectory: cacheDirectory,
                                     isCancelled: isCancelled, progress: progress)
         }

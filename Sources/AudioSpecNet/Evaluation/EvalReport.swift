@@ -98,23 +98,19 @@ public struct EvalReport {
         return JSONText.object(fields)
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
     public func perClassCSV() -> String {
         var out = "class,precision,recall,f1,support,predicted\n"
         for s in metrics.perClass {
-            out += [Self.csvField(s.name), f(s.precision, 6), f(s.recall, 6), f(s.f1, 6), String(s.support), String(s.predicted)].joined(separator: ",") + "\n"
+            out += [CSVReader.quoted(s.name), f(s.precision, 6), f(s.recall, 6), f(s.f1, 6), String(s.support), String(s.predicted)].joined(separator: ",") + "\n"
         }
         return out
     }
 
     /// Rows are actual classes, columns predicted; the first row and column hold the names.
     public func confusionCSV() -> String {
-        var out = "actual\\predicted," + metrics.classes.map(Self.csvField).joined(separator: ",") + "\n"
+        var out = "actual\\predicted," + metrics.classes.map(CSVReader.quoted).joined(separator: ",") + "\n"
         for (k, row) in metrics.confusion.enumerated() {
-            out += Self.csvField(metrics.classes[k]) + "," + row.map(String.init).joined(separator: ",") + "\n"
+            out += CSVReader.quoted(metrics.classes[k]) + "," + row.map(String.init).joined(separator: ",") + "\n"
         }
         return out
     }
@@ -123,7 +119,7 @@ public struct EvalReport {
     public func robustnessCSV() -> String {
         var out = "input,accuracy,top5_accuracy,macro_f1,correct,total\n"
         for (name, r) in [("clean", metrics)] + robustness {
-            out += [Self.csvField(name), f(r.accuracy, 6), f(r.top5Accuracy, 6), f(r.macroF1, 6), String(r.correct), String(r.total)].joined(separator: ",") + "\n"
+            out += [CSVReader.quoted(name), f(r.accuracy, 6), f(r.top5Accuracy, 6), f(r.macroF1, 6), String(r.correct), String(r.total)].joined(separator: ",") + "\n"
         }
         return out
     }

@@ -70,3 +70,10 @@ public struct FrontEndConfig: Codable, Equatable, Sendable {
         do { try level?.validate() } catch { throw bad("\(error)") }
     }
 }
+
+extension Clip {
+    /// The clip of a front-end configuration (5 s at 22 050 Hz for the recipe).
+    public init(config: FrontEndConfig = .recipe) {
+        self.init(seconds: config.clipSeconds, sampleRate: config.sampleRate)
+    }
+}

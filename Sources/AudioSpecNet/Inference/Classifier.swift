@@ -33,31 +33,16 @@ public final class Classifier {
     /// Loads `modelPath`; throws a one-line `AudioSpecNetError` for a missing, corrupt or mismatched file.
     /// The network runs under `context` (its threads, workspace and convolution policy).
     public init(modelPath: String, context: ComputeContext = ComputeContext()) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDirectory) else {
-            throw AudioSpecNetError.file(path: modelPath, reason: "no such model file")
-        }
-        guard !isDirectory.boolValue else { throw AudioSpecNetError.file(path: modelPath, reason: "is a directory, not a model file") }
+        try ModelFile.checkExists(modelPath)
         let loaded = try ModelFile.load(path: modelPath)
         self.modelPath = modelPath
         model = loaded.model
         model.context = context
         metadata = loaded.metadata
-        frontEnd = try FrontEnd(config: try Classifier.frontEndConfig(metadata: loaded.metadata, path: modelPath))
+        frontEnd = try FrontEnd(config: try loaded.metadata.frontEndConfig(path: modelPath))
         guard model.config.inChannels == 1 else {
             throw AudioSpecNetError.format(path: modelPath, reason: "network takes \(model.config.inChannels) input channels; the log-mel front end gives 1")
         }
-    }
-
-    /// The model's recorded front end; the recipe when the file records none (a bare PyTorch state_dict).
-    static func frontEndConfig(metadata: ModelMetadata, path: String) throws -> FrontEndConfig {
-        let text = metadata.frontend.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty { return .recipe }
-        guard let config = try? JSONDecoder().decode(FrontEndConfig.self, from: Data(text.utf8)) else {
-            throw AudioSpecNetError.format(path: path, reason: "metadata \"frontend\" is not a valid front-end configuration: \(text)")
-        }
-        do { try config.validate() } catch { throw AudioSpecNetError.format(path: path, reason: "\(error)") }
-        return config
     }
 
     /// Logits (one row of `classes.count` per spectrogram) for log-mels of `frames` frames each, run in
@@ -107,12 +92,3 @@ public final class Classifier {
     /// The top `k` classes of a probability row, most likely first (ties by class index).
     public func top(_ probabilities: [Float], k: Int) -> [Prediction] { Prediction.top(probabilities, classes: classes, k: k) }
 }
-
-/// numpy's nan_to_num: NaN → 0, ±∞ → ±greatest finite value. Nothing non-finite reaches JSON or a softmax.
-@inline(__always)
-public func finite(_ x: Float) -> Float {
-    if x.isFinite { return x }
-    if x.isNaN { return 0 }
-    return x > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude
-}
-

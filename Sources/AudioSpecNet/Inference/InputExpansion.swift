@@ -3,16 +3,6 @@ import Foundation
 /// Turns `infer`'s INPUT arguments into audio files: files as given, directories searched recursively for
 /// the audio extensions libsndfile reads, and `-` for a list of paths on stdin (one per line).
 public enum InputExpansion {
-    /// Extensions of the formats libsndfile reads (case-insensitive).
-    public static let audioExtensions: Set<String> = [
-        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "w64", "rf64",
-        "caf", "voc", "sf", "paf", "iff", "svx", "nist", "sph", "mat4", "mat5", "pvf", "xi", "htk", "sd2", "wve", "avr",
-    ]
-
-    public static func isAudioFile(_ path: String) -> Bool {
-        audioExtensions.contains((path as NSString).pathExtension.lowercased())
-    }
-
     /// Files to classify, in argument order (directories sorted), each once; and one error line for every
     /// input that names nothing usable (missing path, directory without audio, empty stdin list).
     /// Standard input that is audio data rather than a list of paths (`infer - < clip.wav`) is one error line.
@@ -29,9 +19,9 @@ public enum InputExpansion {
                 return
             }
             if !isDirectory.boolValue { add(input); return }
-            let found = audioFiles(under: input)
+            let found = AudioFiles.under(input)
             if found.isEmpty {
-                errors.append(FileResult(path: input, error: "\(input): directory holds no audio files (\(audioExtensions.sorted().prefix(8).joined(separator: ", ")), …)"))
+                errors.append(FileResult(path: input, error: "\(input): directory holds no audio files (\(AudioFiles.extensions.sorted().prefix(8).joined(separator: ", ")), …)"))
             }
             found.forEach(add)
         }
@@ -54,25 +44,6 @@ public enum InputExpansion {
             }
         }
         return (files, errors)
-    }
-
-    /// Audio files below `directory`, recursively, sorted by path; hidden files skipped.
-    public static func audioFiles(under directory: String) -> [String] {
-        let base = URL(fileURLWithPath: directory)
-        guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else { return [] }
-        var out: [String] = []
-        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        let basePath = base.standardizedFileURL.path
-        for case let url as URL in walker where isAudioFile(url.path) {
-            // Regular files, and symbolic links to them (a folder of links into a data set).
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            // Keep the user's spelling of the directory in the paths we print.
-            let full = url.standardizedFileURL.path
-            let relative = full.hasPrefix(basePath + "/") ? String(full.dropFirst(basePath.count + 1)) : url.lastPathComponent
-            out.append(prefix + relative)
-        }
-        return out.sorted()
     }
 
     public static func readAllStandardInput() -> Data {

@@ -18,12 +18,35 @@ public struct ModelMetadata: Equatable, Sendable {
     }
 }
 
+extension ModelMetadata {
+    /// The model's recorded front end; the recipe when the file records none (a bare PyTorch state_dict).
+    /// `path` names the file in the error.
+    public func frontEndConfig(path: String) throws -> FrontEndConfig {
+        let text = frontend.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return .recipe }
+        guard let config = try? JSONDecoder().decode(FrontEndConfig.self, from: Data(text.utf8)) else {
+            throw AudioSpecNetError.format(path: path, reason: "metadata \"frontend\" is not a valid front-end configuration: \(text)")
+        }
+        do { try config.validate() } catch { throw AudioSpecNetError.format(path: path, reason: "\(error)") }
+        return config
+    }
+}
+
 /// Model files are safetensors whose tensors are the PyTorch state_dict (F32; counters I64) and whose
 /// metadata holds `format`, `architecture`, `classes` and `frontend` as JSON strings. Checkpoints add
 /// training state under the reserved `__checkpoint__.` prefix, which plain loading ignores.
 public enum ModelFile {
     public static let format = "audiospecnet-model"
     public static let checkpointPrefix = "__checkpoint__."
+
+    /// Refuses, in one line, a path that names no file or a directory; `purpose` ends the first message.
+    public static func checkExists(_ path: String, purpose: String = "") throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw AudioSpecNetError.file(path: path, reason: "no such model file" + purpose)
+        }
+        guard !isDirectory.boolValue else { throw AudioSpecNetError.file(path: path, reason: "is a directory, not a model file") }
+    }
 
     /// The safetensors `__metadata__` of a model file: `extra`, then the keys this format defines.
     public static func headerMetadata(_ metadata: ModelMetadata) -> [String: String] {

@@ -26,10 +26,10 @@ public enum CrossValidation {
     /// `fold` column. Class folders and CSVs without folds have none to cross-validate over.
     public static func foldsWithAudio(_ options: TrainingOptions) throws -> [Int] {
         let data = options.dataDirectory
-        if EvalDataset.esc50Metadata(root: data) != nil { return try ESC50Dataset(root: data, esc10: options.esc10 ?? false).foldsOnDisk }
+        if LabelledClips.esc50Metadata(root: data) != nil { return try ESC50Dataset(root: data, esc10: options.esc10 ?? false).foldsOnDisk }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory), !isDirectory.boolValue {
-            let clips = try EvalDataset.csv(data).clips
+            let clips = try LabelledClips.csv(data).clips
             let folds = Set(clips.filter { FileManager.default.fileExists(atPath: $0.path) }.compactMap(\.fold))
             if !folds.isEmpty { return folds.sorted() }
         }

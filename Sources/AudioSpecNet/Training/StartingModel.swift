@@ -26,15 +26,11 @@ public struct StartingModel: Sendable {
     public static let classifierTensors: Set<String> = ["fc.weight", "fc.bias"]
 
     public init(path: String) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw AudioSpecNetError.file(path: path, reason: "no such model file (to start from)")
-        }
-        guard !isDirectory.boolValue else { throw AudioSpecNetError.file(path: path, reason: "is a directory, not a model file") }
+        try ModelFile.checkExists(path, purpose: " (to start from)")
         file = try SafetensorsFile(bytes: try ModelFile.readModelBytes(path), path: path)
         self.path = path
         metadata = try ModelFile.readMetadata(file)
-        frontEnd = try Classifier.frontEndConfig(metadata: metadata, path: path)
+        frontEnd = try metadata.frontEndConfig(path: path)
         var h = FNV1a64()
         for name in file.names.sorted() where !name.hasPrefix(ModelFile.checkpointPrefix) {
             let e = try file.entry(name)

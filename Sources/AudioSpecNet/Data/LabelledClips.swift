@@ -13,9 +13,10 @@ public struct LabelledClip: Equatable, Sendable {
     }
 }
 
-/// Where `eval` finds labelled clips: an ESC-50 layout (`DIR/meta/esc50.csv` + `DIR/audio/`) restricted to
-/// some folds, a folder of class-named subfolders (`DIR/dog/*.wav`), or a CSV of `path,label`.
-public enum EvalDataset {
+/// Labelled clips from where `eval` and `train` find them: an ESC-50 layout (`DIR/meta/esc50.csv` +
+/// `DIR/audio/`) restricted to some folds, a folder of class-named subfolders (`DIR/dog/*.wav`), or a CSV of
+/// `path,label`.
+public enum LabelledClips {
     public struct Selection {
         public let clips: [LabelledClip]
         /// One line saying what was selected ("ESC-50 fold 5 of DIR: 400 clips").
@@ -121,7 +122,7 @@ public enum EvalDataset {
             let folder = (root as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            clips += InputExpansion.audioFiles(under: folder).map { LabelledClip(path: $0, label: name) }
+            clips += AudioFiles.under(folder).map { LabelledClip(path: $0, label: name) }
         }
         guard !clips.isEmpty else {
             throw AudioSpecNetError.file(path: root, reason: "holds no labelled audio: expected an ESC-50 layout (meta/esc50.csv + audio/), class-named subfolders of audio files, or a CSV of path,label")
