@@ -19,7 +19,10 @@ public final class InferenceService: @unchecked Sendable {
     public let classifier: Classifier
     public let metrics: ServiceMetrics
     public let batcher: InferenceBatcher
-    public let windowSamples: Int, hopSamples: Int
+    /// Where each request's front end runs: bounded, and the service's own.
+    public let frontEndWorkers: FrontEndWorkers
+    /// The model's clip, every half clip (as `infer`'s defaults).
+    public let plan: WindowPlan
     public let modelDescription: String
 
     /// The routes and their methods: what 404 and 405 are decided on, and what the OpenAPI document lists.
@@ -36,12 +39,11 @@ public final class InferenceService: @unchecked Sendable {
         self.classifier = classifier
         self.modelDescription = modelDescription
         let config = classifier.config
-        // The model's clip is the window, every half clip (as `infer`'s defaults).
-        windowSamples = config.clipSamples
-        hopSamples = max(1, windowSamples / 2)
+        plan = WindowPlan(config: config)
         let metrics = ServiceMetrics()
         self.metrics = metrics
-        batcher = InferenceBatcher(classifier: classifier, frames: config.clipFrames, maxBatch: configuration.maxBatch,
+        frontEndWorkers = FrontEndWorkers(threads: configuration.frontEndThreads, maxQueued: configuration.maxQueuedRequests)
+        batcher = InferenceBatcher(classifier: classifier, frames: plan.windowFrames, maxBatch: configuration.maxBatch,
                                    batchWindow: configuration.batchWindow, maxQueued: configuration.maxQueuedRequests,
                                    onBatch: { metrics.batch(windows: $0, duration: $1) })
     }
@@ -63,8 +65,11 @@ public final class InferenceService: @unchecked Sendable {
         return router
     }
 
-    /// Stops the network thread once the server has stopped taking requests.
-    public func shutdown() { batcher.stop() }
+    /// Stops the front end and the network thread once the server has stopped taking requests.
+    public func shutdown() {
+        frontEndWorkers.stop()
+        batcher.stop()
+    }
 
     // MARK: - Routes
 
@@ -86,14 +91,14 @@ public final class InferenceService: @unchecked Sendable {
 
     private func classify(_ bytes: Data, topK: Int, features: Bool) async throws -> String {
         let config = classifier.config, frontEnd = classifier.frontEnd
-        let (windowSamples, hopSamples, maxSeconds) = (self.windowSamples, self.hopSamples, configuration.maxSeconds)
-        let audio = try await FrontEndPool.run {
-            try AudioRequest.prepare(bytes: bytes, frontEnd: frontEnd, windowSamples: windowSamples, hopSamples: hopSamples,
-                                     maxSeconds: maxSeconds, waveformPoints: features ? 8000 : 0)
+        let (plan, maxSeconds) = (self.plan, configuration.maxSeconds)
+        let audio = try await frontEndWorkers.run {
+            try AudioRequest.prepare(bytes: bytes, frontEnd: frontEnd, plan: plan, maxSeconds: maxSeconds,
+                                     waveformPoints: features ? 8000 : 0)
         }
         let output = try await batcher.classify(audio.spectrograms, captureFeatures: features)
         return ServiceResponses.classification(audio, output: output, classes: classifier.classes, topK: topK, config: config,
-                                               windowSamples: windowSamples, features: features)
+                                               plan: plan, features: features)
     }
 
     /// The body, refused with 413 from its declared length before any of it is read, or as soon as more
@@ -180,17 +185,5 @@ public final class InferenceService: @unchecked Sendable {
         var response = json(ServiceResponses.error(e), status: HTTPResponse.Status(code: e.status))
         if case .methodNotAllowed(_, let allowed) = e { response.headers[.allow] = allowed.joined(separator: ", ") }
         return response
-    }
-}
-
-/// CPU-bound request work (decoding, resampling, log-mels) off the server's event loops and off the
-/// cooperative pool, on Dispatch's worker threads.
-enum FrontEndPool {
-    private static let queue = DispatchQueue(label: "audiospecnet.front-end", attributes: .concurrent)
-
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
-        }
     }
 }

@@ -15,8 +15,11 @@ public struct ServiceConfiguration: Sendable {
     public var batchWindow: Duration = .milliseconds(10)
     /// Most windows in one forward pass.
     public var maxBatch = 16
-    /// Requests waiting for the network at once; past this, 503 (back-pressure rather than unbounded memory).
+    /// Requests waiting for the front end, and for the network, at once; past this, 503 (back-pressure
+    /// rather than unbounded memory).
     public var maxQueuedRequests = 256
+    /// Requests whose audio is decoded and transformed at once (`FrontEndWorkers`): the CPU's cores.
+    public var frontEndThreads = ProcessInfo.processInfo.activeProcessorCount
     /// Origins whose pages may call the service (CORS); none by default.
     public var corsOrigins: [String] = []
 
@@ -35,6 +38,7 @@ public struct ServiceConfiguration: Sendable {
         guard batchWindow >= .zero, batchWindow <= .seconds(1) else { throw bad("the batch window must be 0…1000 ms, got \(batchWindow)") }
         guard (1...256).contains(maxBatch) else { throw bad("the batch size must be 1…256, got \(maxBatch)") }
         guard (1...100_000).contains(maxQueuedRequests) else { throw bad("the queue limit must be 1…100000, got \(maxQueuedRequests)") }
+        guard (1...1_024).contains(frontEndThreads) else { throw bad("the front-end threads must be 1…1024, got \(frontEndThreads)") }
         for origin in corsOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) || origin.hasSuffix("/") {
             throw bad("a CORS origin is scheme://host[:port] without a trailing slash, got \(origin)")
         }
