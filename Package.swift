@@ -22,7 +22,8 @@ let package = Package(
                 "AudioSpecNet",
                 "AudioSpecNetService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // The HTTP service (`audiospecnet serve`): kept out of the core library so that library users who
         // only classify or train do not build or link a server.
@@ -35,7 +36,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .target(
             name: "AudioSpecNet",
@@ -64,7 +66,9 @@ let package = Package(
             resources: []
         ),
     ],
-    // Language mode 5: the kernels hand raw pointers to worker threads, which strict Sendable checking
-    // would force through wrappers on every hot loop.
+    // Language mode 5 by default: the core library's kernels hand raw pointers to worker threads, which
+    // strict Sendable checking would force through wrappers on every hot loop. The service and the CLI,
+    // where concurrency is Swift's own (tasks, actors, the server), are in Swift 6 mode (their
+    // `swiftSettings`).
     swiftLanguageModes: [.v5]
 )

@@ -16,8 +16,10 @@ public final class ServiceMetrics: Sendable {
     private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
         MetricNameDescriptor(namespace: "audiospecnet", metricName: metric, unitName: unit, helpText: help)
     }
-    private static let requests = name("requests", "total", "Requests answered, by route and HTTP status.")
-    private static let latency = name("request_duration", "seconds", "Request latency, by route.")
+    // Computed, not stored: Prometheus's descriptor is a struct of strings but not marked Sendable, so a
+    // stored static would be shared state to Swift 6.
+    private static var requests: MetricNameDescriptor { name("requests", "total", "Requests answered, by route and HTTP status.") }
+    private static var latency: MetricNameDescriptor { name("request_duration", "seconds", "Request latency, by route.") }
 
     public init() {
         inFlight = registry.makeGauge(descriptor: Self.name("requests_in_flight", "", "Requests being handled now."))

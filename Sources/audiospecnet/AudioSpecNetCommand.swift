@@ -3,7 +3,7 @@ import Foundation
 import AudioSpecNet
 
 @main
-struct AudioSpecNetCommand: ParsableCommand {
+struct AudioSpecNetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audiospecnet",
         abstract: "Train, evaluate and run a ResNet sound classifier on log-mel spectrograms (ESC-50).",
@@ -21,10 +21,15 @@ struct AudioSpecNetCommand: ParsableCommand {
     /// prints what failed and throws its ExitCode (1 or 130); any other error means it could not run: the
     /// error's message ("Error: …", with the usage for a bad command line) and exit 2. ArgumentParser's
     /// own default would be 64 for a command line it cannot parse and 1 for the rest.
-    static func main() {
+    /// `serve` runs in async code (the server is async); every other subcommand is synchronous.
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let code as ExitCode {
             exit(withError: code)
         } catch {

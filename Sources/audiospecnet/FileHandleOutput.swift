@@ -18,3 +18,8 @@ extension FileHandleOutput {
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + (line ?? "")).utf8))
     }
 }
+
+/// Flushes what `print` has buffered (stdout is block-buffered when piped), so each result line leaves as
+/// it is made. `fflush(nil)` flushes every C output stream (stdout is the only buffered one here) and reads
+/// no global: Swift 6 refuses `flushStandardOutput()`, as Glibc declares `stdout` a mutable global.
+func flushStandardOutput() { fflush(nil) }

@@ -3,7 +3,7 @@ import AudioSpecNet
 import AudioSpecNetService
 import Foundation
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the model over HTTP: the reference web service's /inference, a raw-audio /classify, health and metrics.",
@@ -54,31 +54,22 @@ struct ServeCommand: ParsableCommand {
         return c
     }
 
-    func run() throws {
+    func run() async throws {
         let model = try modelOption.path()
-        let configuration = try configuration()
+        var configuration = try configuration()
+        configuration.frontEndThreads = compute.count
         let classifier = try Classifier(modelPath: model, context: compute.context)
         let service = try InferenceService(configuration: configuration, classifier: classifier, modelDescription: model)
         let server = ServiceServer(service: service, signals: [.sigterm, .sigint])
-        let finished = DispatchSemaphore(value: 0)
-        let outcome = OutcomeBox()
-        Task {
-            if let port = await server.port() {
-                FileHandleOutput.standardError("serving \(model) (\(classifier.classes.count) classes) on http://\(configuration.host):\(port) — POST /inference, POST /classify, GET /health, /metrics, /openapi.json")
-            }
-            do { try await server.wait() } catch { outcome.error = error }
-            finished.signal()
+        if let port = await server.port() {
+            FileHandleOutput.standardError("serving \(model) (\(classifier.classes.count) classes) on http://\(configuration.host):\(port) — POST /inference, POST /classify, GET /health, /metrics, /openapi.json")
         }
-        finished.wait()
-        if let error = outcome.error {
+        do {
+            try await server.wait()
+        } catch {
             printError("the server stopped: \(error)")
             throw ExitStatus.couldNotRun
         }
         FileHandleOutput.standardError("stopped")
     }
-}
-
-/// How the server task ended, handed to the blocked main thread.
-private final class OutcomeBox: @unchecked Sendable {
-    var error: (any Error)?
 }

@@ -31,7 +31,7 @@ final class TrainingOutput: @unchecked Sendable {
             FileHandleOutput.standardError(text)
         } else {
             print(text)
-            fflush(stdout)
+            flushStandardOutput()
         }
     }
 
@@ -73,7 +73,7 @@ final class TrainingOutput: @unchecked Sendable {
             lastEpochSeconds = m.seconds
             if json {
                 print(jsonString(m))
-                fflush(stdout)
+                flushStandardOutput()
             }
             guard !quiet else { return }
             record(String(
