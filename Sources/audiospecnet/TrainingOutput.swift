@@ -55,6 +55,7 @@ final class TrainingOutput: @unchecked Sendable {
     func event(_ event: TrainerEvent) {
         switch event {
         case .message(let text): line(text)
+        case .validated, .stopping: break  // its macro-F1 is in the epoch's line; the confusion matrix goes to TensorBoard
         case .step(let p):
             guard !quiet else { return }
             let now = DispatchTime.now().uptimeNanoseconds
@@ -79,7 +80,8 @@ final class TrainingOutput: @unchecked Sendable {
             record(String(
                 format: "epoch %3d/%d  train loss %.4f acc %.4f  %@%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
                 m.epoch, epochs, m.trainLoss, m.trainAccuracy,
-                m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) } ?? "(nothing held out)",
+                m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) + (m.valMacroF1.map { String(format: " F1 %.4f", $0) } ?? "") }
+                    ?? "(nothing held out)",
                 m.best ? " *" : "  ", m.lr,
                 duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds) + (m.emaDecay.map { String(format: "  ema decay %.5f", $0) } ?? ""))
         }
@@ -132,7 +134,7 @@ enum TrainingRun {
                                                 progress: { done, total in output.frontEnd(done: done, total: total) },
                                                 message: { output.line($0) })
         output.finish()
-        trainer.events = { output.event($0) }
+        trainer.addEventHandler { output.event($0) }  // after the run's TensorBoard log
         if !resume {
             let sets = options.valSplit != nil || options.testSplit != nil
                 ? "training \(trainer.data.train.count) clips, validating on \(trainer.data.validation.count) (split \(options.valSplit ?? 0)\((options.valSplit ?? 0) == 0 ? ": the test split" : "")), testing on \(trainer.data.test.count) (split \(options.testSplit ?? 0), seed \(options.seed)); OUT/split.csv lists them"

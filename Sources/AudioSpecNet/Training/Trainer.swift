@@ -6,6 +6,11 @@ public enum TrainerEvent {
     case step(StepProgress)
     /// An epoch finished (validation done, checkpoints written).
     case epoch(EpochMetrics, epochs: Int)
+    /// The validation scores of an epoch (per class, confusion matrix), just before its `.epoch`; absent when
+    /// nothing is held out.
+    case validated(EvalMetrics, epoch: Int)
+    /// A stop was requested: the run saves its checkpoint after `globalStep` steps and ends.
+    case stopping(globalStep: Int)
     /// Informational line (resume point, notes).
     case message(String)
 }
@@ -18,6 +23,8 @@ public struct StepProgress: Sendable {
     public var samplesPerSecond: Double
     /// Seconds left in this epoch's training steps.
     public var etaSeconds: Double
+    /// This step's own batch loss and the learning rate it used (TensorBoard's per-step curves).
+    public var batchLoss: Double, lr: Double
 }
 
 /// The outcome written to `summary.json`.
@@ -210,6 +217,7 @@ public final class Trainer {
             if StopSignal.requested || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
                 state.partialSeconds = clock.seconds
                 state.wallSeconds = wall.seconds
+                events(.stopping(globalStep: state.globalStep))  // logs write what they hold before the checkpoint
                 try saveLast()
                 throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
             }
@@ -236,7 +244,7 @@ public final class Trainer {
                                       loss: state.partialLoss / Double(state.partialSeen),
                                       accuracy: Double(state.partialCorrect) / Double(state.partialSeen),
                                       samplesPerSecond: rate,
-                                      etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9))))
+                                      etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9), batchLoss: result.loss, lr: result.lr)))
         }
         if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
         return (clock.seconds, lr)
@@ -315,7 +323,8 @@ public final class Trainer {
         let heldOut = data.validation.count > 0
         // with --ema the average is what is evaluated (and saved)
         ema?.swap(with: model.arena)
-        let (valLoss, valAcc) = heldOut ? evaluate(data.validation) : (0, 0)
+        let validation = heldOut ? evaluate(data.validation) : nil
+        let (valLoss, valAcc) = validation.map { ($0.loss, $0.accuracy) } ?? (0, 0)
         ema?.swap(with: model.arena)
         guard valLoss.isFinite else {
             throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
@@ -330,6 +339,7 @@ public final class Trainer {
                                    dataWaitSeconds: state.partialDataWait)
         var row = metrics
         row.emaDecay = ema?.lastDecay
+        row.valMacroF1 = validation?.scores.macroF1
         state.history.append(row)
         state.epoch = epoch
         state.stepInEpoch = 0
@@ -340,6 +350,13 @@ public final class Trainer {
             state.bestValLoss = valLoss
         }
         state.wallSeconds = wall.seconds
+        // The epoch's figures reach their files (metrics, TensorBoard) before the checkpoint that ends it: a
+        // run killed after the checkpoint has everything up to it on disk, and one killed before redoes the
+        // epoch from the previous checkpoint (the files are rewritten from the history; TensorBoard drops
+        // the redone steps at the resume's SessionLog START).
+        try writeMetrics()
+        if let validation { events(.validated(validation.scores, epoch: epoch)) }
+        events(.epoch(row, epochs: options.epochs))
         // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
         // deterministically (and rewrites the same best).
         // When both are due they hold the same bytes: `last` becomes a second name of `best` (an atomic
@@ -351,8 +368,6 @@ public final class Trainer {
         } else {
             try saveLast()
         }
-        try writeMetrics()
-        events(.epoch(row, epochs: options.epochs))
     }
 
     /// Tests the best checkpoint on the test fold once and writes summary.json.
@@ -361,7 +376,7 @@ public final class Trainer {
         let best = try SafetensorsFile(path: bestPath)
         try ModelFile.loadWeights(into: model, from: best)
         let tested = data.test.count > 0
-        let (testLoss, testAcc) = tested ? evaluate(data.test) : (0, 0)
+        let (testLoss, testAcc) = tested ? { let r = evaluate(data.test); return (r.loss, r.accuracy) }() : (0, 0)
         let heldOut = data.validation.count > 0
         let optimistic = options.valFold == nil && (options.valSplit ?? 0) == 0 && tested
         let selection = !heldOut ? "nothing held out: the model is the last epoch"
@@ -383,11 +398,14 @@ public final class Trainer {
         return summary
     }
 
-    /// Mean loss (with the run's label smoothing, as the reference's criterion) and accuracy, eval mode.
-    public func evaluate(_ split: TrainingData.Split) -> (loss: Double, accuracy: Double) {
+    /// Mean loss (with the run's label smoothing, as the reference's criterion), accuracy and the scores
+    /// behind macro-F1 and the confusion matrix, eval mode.
+    public func evaluate(_ split: TrainingData.Split) -> (loss: Double, accuracy: Double, scores: EvalMetrics) {
         let per = data.store.valuesPerClip, classes = data.classes.count
         let frozenBackbone = try? frozen()
         var lossSum = 0.0, correct = 0
+        var ranked: [[Int]] = []
+        ranked.reserveCapacity(split.count)
         var lo = 0
         while lo < split.count {
             let n = min(evalInput.capacity / per, split.count - lo)
@@ -403,10 +421,15 @@ public final class Trainer {
             let logits = frozenBackbone.map { $0.logits(model: model, clips: split.indices[lo..<(lo + n)], training: false, rng: &model.rng) }
                 ?? model.forward(evalInput, training: false)
             lossSum += SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: evalTargets, gradient: nil) * Double(n)
-            for i in 0..<n where argmax(logits.data + i * classes, classes) == split.labels[lo + i] { correct += 1 }
+            for i in 0..<n {
+                let order = topIndices(Array(UnsafeBufferPointer(start: logits.data + i * classes, count: classes)), k: 5)
+                if order[0] == split.labels[lo + i] { correct += 1 }
+                ranked.append(order)
+            }
             lo += n
         }
-        return (lossSum / Double(max(1, split.count)), Double(correct) / Double(max(1, split.count)))
+        let scores = EvalMetrics(classes: data.classes, labels: Array(split.labels), ranked: ranked)
+        return (lossSum / Double(max(1, split.count)), Double(correct) / Double(max(1, split.count)), scores)
     }
 
     // MARK: - Files

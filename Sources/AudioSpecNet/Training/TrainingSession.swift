@@ -1,7 +1,8 @@
 import Foundation
 
 /// Starting a run: the output directory checks, the data (spectrograms built or read from the cache),
-/// `config.json`, and the resume. The CLI's `train` and the tests both start runs through here.
+/// `config.json`, the resume, and the run's TensorBoard event file. The CLI's `train` and the tests both
+/// start runs through here.
 public enum TrainingSession {
     /// The JSON written to config.json.
     public struct RunConfig: Encodable {
@@ -104,6 +105,19 @@ public enum TrainingSession {
             // the clips of each set, so that a split drawn from a seed can be checked and reproduced
             try AtomicFile.write(data.splitCSV, to: (outputDirectory as NSString).appendingPathComponent("split.csv"))
         }
+        // a new event file at every start; a resume's begins with SessionLog START at the steps already done
+        let log = try TensorBoardLog(directory: trainer.directory, stepsPerEpoch: trainer.stepsPerEpoch,
+                                     resumedAt: resume ? trainer.state.globalStep : nil)
+        trainer.events = { log.record($0) }
         return trainer
+    }
+}
+
+extension Trainer {
+    /// Adds `handler` after those already attached (the TensorBoard log `TrainingSession.start` attaches):
+    /// callers add to `events` this way rather than replace it.
+    public func addEventHandler(_ handler: @escaping (TrainerEvent) -> Void) {
+        let previous = events
+        events = { previous($0); handler($0) }
     }
 }
