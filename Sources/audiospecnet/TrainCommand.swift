@@ -224,13 +224,15 @@ struct TrainCommand: ParsableCommand {
         if !cv && !resume && FileManager.default.fileExists(atPath: outDir + "/last.safetensors") {
             throw AudioSpecNetError.file(path: outDir, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
         }
-        StopSignal.installHandlers()
+        let cancellation = Cancellation()
+        let signals = StopSignals(cancelling: cancellation)
+        defer { withExtendedLifetime(signals) {} }
         do {
             if cv {
-                try runCrossValidation(options: options, outDir: outDir, cacheDirectory: cacheDirectory, output: output)
+                try runCrossValidation(options: options, outDir: outDir, cacheDirectory: cacheDirectory, cancellation: cancellation, output: output)
             } else {
                 let summary = try TrainingRun.run(options: options, outDir: outDir, resume: resume, cacheDirectory: cacheDirectory,
-                                                  output: output)
+                                                  cancellation: cancellation, output: output)
                 output.summary(summary, outDir: outDir)
             }
         } catch let stop as TrainingStop {
@@ -269,9 +271,11 @@ struct TrainCommand: ParsableCommand {
         return ([exe] + args).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 
-    func runCrossValidation(options: TrainingOptions, outDir: String, cacheDirectory: String?, output: TrainingOutput) throws {
+    func runCrossValidation(options: TrainingOptions, outDir: String, cacheDirectory: String?, cancellation: Cancellation,
+                            output: TrainingOutput) throws {
         let result = try CrossValidation.run(options: options, outputDirectory: outDir, resume: resume, message: { output.line($0) }) { o, dir, canResume in
-            let summary = try TrainingRun.run(options: o, outDir: dir, resume: canResume, cacheDirectory: cacheDirectory, output: output)
+            let summary = try TrainingRun.run(options: o, outDir: dir, resume: canResume, cacheDirectory: cacheDirectory,
+                                              cancellation: cancellation, output: output)
             output.summary(summary, outDir: dir)
             return summary
         }

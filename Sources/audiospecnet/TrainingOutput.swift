@@ -129,8 +129,10 @@ enum TrainingRun {
     /// An error after training started (a checkpoint that cannot be written, …): exit 1, not 2.
     struct Failure: Error { let error: Error }
 
-    static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, output: TrainingOutput) throws -> TrainingSummary {
+    static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, cancellation: Cancellation,
+                    output: TrainingOutput) throws -> TrainingSummary {
         let trainer = try TrainingSession.start(options: options, outputDirectory: outDir, resume: resume, cacheDirectory: cacheDirectory,
+                                                cancellation: cancellation,
                                                 progress: { done, total in output.frontEnd(done: done, total: total) },
                                                 message: { output.line($0) })
         output.finish()

@@ -7,9 +7,6 @@ import _TestSupport
 /// (Scripts/make_tensorboard_fixture.py) read with their CRCs checked and re-encoded byte for byte, and
 /// the event files tiny training runs leave (a fresh run, then an interrupted and resumed one).
 final class TensorBoardTests: XCTestCase {
-    override func setUp() {
-        StopSignal.reset()
-    }
 
     /// RFC 3720 (iSCSI), appendix B.4: the CRC32C test vectors.
     func testCRC32CMatchesRFC3720Vectors() {

@@ -91,6 +91,8 @@ public final class Trainer {
     public private(set) var state = CheckpointState()
     /// Stop after this many optimizer steps in total, as if interrupted (tests).
     public var stopAfterGlobalStep: Int? = nil
+    /// Stops the run at the next step boundary, with `last` saved (the CLI cancels it on Ctrl-C/SIGTERM).
+    public var cancellation = Cancellation()
     /// Skip writing curves.png (tests that only need numbers).
     public var drawCurves = true
     public var events: (TrainerEvent) -> Void = { _ in }
@@ -214,7 +216,7 @@ public final class Trainer {
         var lr = 0.0
         while state.stepInEpoch < steps {
             let step = state.stepInEpoch
-            if StopSignal.requested || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
+            if cancellation.isCancelled || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
                 state.partialSeconds = clock.seconds
                 state.wallSeconds = wall.seconds
                 events(.stopping(globalStep: state.globalStep))  // logs write what they hold before the checkpoint
@@ -286,7 +288,7 @@ public final class Trainer {
     private func frozen() throws -> FrozenBackbone? {
         guard options.freezeBackbone == true else { return nil }
         if let frozenFeatures { return frozenFeatures }
-        let computed = try FrozenBackbone(model: model, store: data.store, batch: options.batchSize, isCancelled: { StopSignal.requested })
+        let computed = try FrozenBackbone(model: model, store: data.store, batch: options.batchSize, isCancelled: { [cancellation] in cancellation.isCancelled })
         frozenFeatures = computed
         return computed
     }

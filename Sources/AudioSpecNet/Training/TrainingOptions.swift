@@ -165,8 +165,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
 
 extension TrainingData {
     /// The data of a run with these options: their folds, front end and thread count; stops with
-    /// `TrainingStop.cancelled` when a stop is requested (Ctrl-C) while the spectrograms are built.
-    public static func load(options: TrainingOptions, cacheDirectory: String?,
+    /// `TrainingStop.cancelled` when `cancellation` is cancelled (Ctrl-C) while the spectrograms are built.
+    public static func load(options: TrainingOptions, cacheDirectory: String?, cancellation: Cancellation = Cancellation(),
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
         var selection = DataSelection(dataDirectory: options.dataDirectory, testFold: options.testFold, valFold: options.valFold,
                                       trainFolds: options.trainFolds, allowMissing: options.allowMissing)
@@ -176,7 +176,7 @@ extension TrainingData {
         selection.seed = options.seed
         do {
             return try load(selection, frontEnd: options.frontEnd, threads: options.threads, cacheDirectory: cacheDirectory,
-                            isCancelled: { StopSignal.requested }, progress: progress)
+                            isCancelled: { cancellation.isCancelled }, progress: progress)
         } catch is CancellationError {
             throw TrainingStop.cancelled
         }

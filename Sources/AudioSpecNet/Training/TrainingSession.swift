@@ -38,8 +38,10 @@ public enum TrainingSession {
         }
     }
 
-    /// Loads the data and returns a trainer ready to `run()`, resumed from `last.safetensors` when asked.
+    /// Loads the data and returns a trainer ready to `run()`, resumed from `last.safetensors` when asked;
+    /// `cancellation` stops the spectrogram pass and then the run.
     public static func start(options: TrainingOptions, outputDirectory: String, resume: Bool, cacheDirectory: String?,
+                             cancellation: Cancellation = Cancellation(),
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try options.validate()
@@ -65,14 +67,16 @@ public enum TrainingSession {
                 throw AudioSpecNetError.invalidArgument("cannot resume \(outputDirectory): `\(d.key)` was \(d.saved) in that run and is \(d.now) now")
             }
         }
-        let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, progress: progress)
+        let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, cancellation: cancellation, progress: progress)
         data.notes.forEach(message)
         data.classCountLines.forEach(message)
         let s = data.store.statistics
         message(String(format: "spectrograms: %d clips [%d×%d] in %.1f s (%d computed, %d from the cache)", data.store.count,
                        data.store.mels, data.store.frames, s.seconds, s.computed, s.fromCache))
-        return try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
-                         cacheDirectory: cacheDirectory, startingModel: starting, message: message)
+        let trainer = try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
+                                cacheDirectory: cacheDirectory, startingModel: starting, message: message)
+        trainer.cancellation = cancellation
+        return trainer
     }
 
     /// As above, with the data already built (tests, cross-validation reusing a store).
