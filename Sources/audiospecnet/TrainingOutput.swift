@@ -130,18 +130,19 @@ enum TrainingRun {
     struct Failure: Error { let error: Error }
 
     static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, cancellation: Cancellation,
-                    output: TrainingOutput) throws -> TrainingSummary {
+                    group: ProcessGroup = SingleProcess(), output: TrainingOutput) throws -> TrainingSummary {
         let trainer = try TrainingSession.start(options: options, outputDirectory: outDir, resume: resume, cacheDirectory: cacheDirectory,
-                                                cancellation: cancellation,
+                                                cancellation: cancellation, group: group,
                                                 progress: { done, total in output.frontEnd(done: done, total: total) },
                                                 message: { output.line($0) })
         output.finish()
-        trainer.addEventHandler { output.event($0) }  // after the run's TensorBoard log
+        if group.isRoot { trainer.addEventHandler { output.event($0) } }  // after the run's TensorBoard log
         if !resume {
             let sets = options.valSplit != nil || options.testSplit != nil
                 ? "training \(trainer.data.train.count) clips, validating on \(trainer.data.validation.count) (split \(options.valSplit ?? 0)\((options.valSplit ?? 0) == 0 ? ": the test split" : "")), testing on \(trainer.data.test.count) (split \(options.testSplit ?? 0), seed \(options.seed)); OUT/split.csv lists them"
                 : "training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold.map(String.init) ?? "none"))"
-            output.line("\(sets); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
+            let ranks = group.size > 1 ? ", \(group.size) ranks × \(options.batchSize / group.size) clips per step" : ""
+            output.line("\(sets)\(ranks); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
         }
         do {
             return try trainer.run()

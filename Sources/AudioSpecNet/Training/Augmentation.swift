@@ -32,13 +32,26 @@ public struct SpecAugment: Codable, Equatable, Sendable {
     @discardableResult
     public func apply(_ spectrogram: UnsafeMutablePointer<Float>, mels: Int, frames: Int,
                       rng: inout RandomGenerator) -> (mels: Range<Int>, frames: Range<Int>) {
+        let masks = draw(mels: mels, frames: frames, rng: &rng)
+        fill(spectrogram, mels: mels, frames: frames, masks: masks)
+        return masks
+    }
+
+    /// The two ranges `apply` would mask, drawn without touching a spectrogram (a rank draws every clip of
+    /// the global batch, in order, and masks only its own: the draws stay those of one process).
+    public func draw(mels: Int, frames: Int, rng: inout RandomGenerator) -> (mels: Range<Int>, frames: Range<Int>) {
         let f = SpecAugment.maskRange(size: mels, parameter: freqMask, rng: &rng)
-        for row in f { (spectrogram + row * frames).update(repeating: maskValue, count: frames) }
         let t = SpecAugment.maskRange(size: frames, parameter: timeMask, rng: &rng)
+        return (f, t)
+    }
+
+    /// Fills the ranges drawn by `draw`.
+    public func fill(_ spectrogram: UnsafeMutablePointer<Float>, mels: Int, frames: Int, masks: (mels: Range<Int>, frames: Range<Int>)) {
+        for row in masks.mels { (spectrogram + row * frames).update(repeating: maskValue, count: frames) }
+        let t = masks.frames
         if !t.isEmpty {
             for row in 0..<mels { (spectrogram + row * frames + t.lowerBound).update(repeating: maskValue, count: t.count) }
         }
-        return (f, t)
     }
 }
 

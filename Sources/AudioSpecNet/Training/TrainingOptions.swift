@@ -50,6 +50,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var teachers: [String]?
     public var teacherWeights: [String]?
     public var distillation: Distillation?
+    /// Data-parallel runs: the number of ranks (nil: one process). It joins `identity`, so a run resumed with
+    /// another world size is refused (its batches would split differently); set by the run from its process group.
+    public var worldSize: Int?
 
     public init() {}
 
@@ -61,6 +64,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
         case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation
+        case worldSize = "world_size"
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -134,6 +138,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             keys.append(("teachers", (teacherWeights ?? ["unread"]).joined(separator: ",")))
             if let distillation { keys.append(("distillation", "T \(distillation.temperature) alpha \(distillation.alpha)")) }
         }
+        if let worldSize, worldSize > 1 { keys.append(("world-size", "\(worldSize)")) }
         return keys
     }
 
@@ -158,7 +163,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The first setting whose value differs, as (key, saved, now).
     public func firstDifference(from saved: TrainingOptions) -> (key: String, saved: String, now: String)? {
         let old = Dictionary(saved.identity, uniquingKeysWith: { a, _ in a }), new = Dictionary(identity, uniquingKeysWith: { a, _ in a })
-        for (key, _) in identity + saved.identity where old[key] != new[key] { return (key, old[key] ?? "unset", new[key] ?? "unset") }
+        for (key, _) in identity + saved.identity where old[key] != new[key] {
+            let absent = key == "world-size" ? "1" : "unset"  // one process records no world size
+            return (key, old[key] ?? absent, new[key] ?? absent)
+        }
         return nil
     }
 }

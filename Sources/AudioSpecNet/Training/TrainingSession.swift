@@ -41,13 +41,16 @@ public enum TrainingSession {
     /// Loads the data and returns a trainer ready to `run()`, resumed from `last.safetensors` when asked;
     /// `cancellation` stops the spectrogram pass and then the run.
     public static func start(options: TrainingOptions, outputDirectory: String, resume: Bool, cacheDirectory: String?,
-                             cancellation: Cancellation = Cancellation(),
+                             cancellation: Cancellation = Cancellation(), group: ProcessGroup = SingleProcess(),
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try options.validate()
         try checkOutputDirectory(outputDirectory, resume: resume)
         // the starting model is read and checked before the spectrogram pass, as the resume is
         var options = options
+        // before the resume's check: a run resumed with another number of ranks is refused here
+        options.worldSize = group.size > 1 ? group.size : nil
+        try Trainer.check(options, ranks: group.size)
         let starting = try options.initFrom.map { try StartingModel(path: $0) }
         if let starting {
             try starting.check(architecture: options.architecture, frontEnd: options.frontEnd)
@@ -74,18 +77,19 @@ public enum TrainingSession {
         message(String(format: "spectrograms: %d clips [%d×%d] in %.1f s (%d computed, %d from the cache)", data.store.count,
                        data.store.mels, data.store.frames, s.seconds, s.computed, s.fromCache))
         let trainer = try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
-                                cacheDirectory: cacheDirectory, startingModel: starting, message: message)
+                                cacheDirectory: cacheDirectory, startingModel: starting, group: group, message: message)
         trainer.cancellation = cancellation
         return trainer
     }
 
     /// As above, with the data already built (tests, cross-validation reusing a store).
     public static func start(options: TrainingOptions, data: TrainingData, outputDirectory: String, resume: Bool,
-                             cacheDirectory: String? = nil, startingModel: StartingModel? = nil,
+                             cacheDirectory: String? = nil, startingModel: StartingModel? = nil, group: ProcessGroup = SingleProcess(),
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try checkOutputDirectory(outputDirectory, resume: resume)
-        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory, startingModel: startingModel)
-        try trainer.directory.create()
+        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory, startingModel: startingModel, group: group)
+        // every rank reads a resume's last.safetensors (a folder all of them see); rank 0 alone writes
+        if group.isRoot { try trainer.directory.create() }
         if !resume { trainer.startingNote.map(message) }
         if trainer.options.freezeBackbone == true {
             message("frozen backbone: only fc trains, on features computed once per clip (BatchNorm in evaluation mode; no SpecAugment or mixup)")
@@ -96,7 +100,7 @@ public enum TrainingSession {
             message(st.stepInEpoch == 0
                     ? "resuming \(outputDirectory) after epoch \(st.epoch) of \(options.epochs)"
                     : "resuming \(outputDirectory) in epoch \(st.epoch + 1) at step \(st.stepInEpoch + 1) of \(trainer.stepsPerEpoch)")
-        } else {
+        } else if group.isRoot {
             let config = RunConfig(
                 options: trainer.options, resolvedTrainFolds: data.trainFolds,
                 clips: ["train": data.train.count, "val": data.validation.count, "test": data.test.count, "total": data.store.count],
@@ -109,6 +113,7 @@ public enum TrainingSession {
             // the clips of each set, so that a split drawn from a seed can be checked and reproduced
             try AtomicFile.write(data.splitCSV, to: (outputDirectory as NSString).appendingPathComponent("split.csv"))
         }
+        guard group.isRoot else { return trainer }
         // a new event file at every start; a resume's begins with SessionLog START at the steps already done
         let log = try TensorBoardLog(directory: trainer.directory, stepsPerEpoch: trainer.stepsPerEpoch,
                                      resumedAt: resume ? trainer.state.globalStep : nil)

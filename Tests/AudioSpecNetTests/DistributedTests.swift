@@ -1,0 +1,134 @@
+import XCTest
+import AudioSpecNet
+import _TestSupport
+
+/// Data-parallel training (docs/distributed.md): the launcher's environment, what a rank refuses, each
+/// rank's slice of a batch against one process's, and real `mpirun -np 2` runs (skipped without Open MPI).
+final class DistributedTests: XCTestCase {
+    /// A group of `size` that must never reach a collective (the refusals happen before any).
+    final class NoCollectives: ProcessGroup {
+        let rank: Int, size: Int
+        init(rank: Int = 0, size: Int) { self.rank = rank; self.size = size }
+        func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) { XCTFail("collective reached") }
+        func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) { XCTFail("collective reached") }
+        func allreduceMinMax(_ value: Int64) -> (min: Int64, max: Int64) { XCTFail("collective reached"); return (value, value) }
+        func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, root: Int) { XCTFail("collective reached") }
+    }
+
+    func testTheLauncherEnvironmentDecidesAndAMissingLibraryIsOneLine() throws {
+        XCTAssertNil(Launcher.announcedSize([:]))
+        XCTAssertEqual(Launcher.announcedSize(["OMPI_COMM_WORLD_SIZE": "4"]), 4)
+        XCTAssertEqual(Launcher.announcedSize(["PMI_SIZE": "3"]), 3)
+        XCTAssertEqual(Launcher.announcedSize(["PMIX_RANK": "0", "SLURM_NTASKS": "2"]), 2)
+        XCTAssertEqual(Launcher.announcedSize(["PMIX_RANK": "0"]), 0, "an unknown size is not one process")
+        XCTAssertEqual(try Launcher.processGroup([:]).size, 1)
+        XCTAssertEqual(try Launcher.processGroup(["OMPI_COMM_WORLD_SIZE": "1"], libraries: ["libmpi-absent.so.99"]).size, 1,
+                       "mpirun -np 1 trains as one process without loading MPI")
+        XCTAssertThrowsError(try Launcher.processGroup(["OMPI_COMM_WORLD_SIZE": "2"], libraries: ["libmpi-absent.so.99", "libmpi-absent.so"])) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("libmpi-absent.so.99") && text.contains("libmpi-absent.so ("), text)
+            XCTAssertFalse(text.contains("\n"), "one line: \(text)")
+        }
+    }
+
+    func testWorldSizeJoinsTheIdentityAndABatchTheRanksCannotSplitIsRefused() throws {
+        var two = TrainingOptions()
+        two.worldSize = 2
+        let one = TrainingOptions()
+        XCTAssertNil(one.firstDifference(from: TrainingOptions()))
+        let d = try XCTUnwrap(one.firstDifference(from: two))
+        XCTAssertEqual([d.key, d.saved, d.now], ["world-size", "2", "1"])
+
+        let (layout, data) = try TrainClips.defaultData()
+        let options = TrainClips.smallOptions(data: layout, batch: 3)
+        XCTAssertThrowsError(try Trainer(options: options, data: data, outputDirectory: Fixtures.scratchDirectory("odd-batch"), group: NoCollectives(size: 2))) {
+            XCTAssertTrue("\($0)".contains("--batch-size 3 does not split among 2 ranks"), "\($0)")
+        }
+        var even = options
+        even.batchSize = 4
+        let t = try Trainer(options: even, data: data, outputDirectory: Fixtures.scratchDirectory("even-batch"), group: NoCollectives(size: 2))
+        XCTAssertEqual(t.options.worldSize, 2)
+        XCTAssertEqual(t.stepsPerEpoch, 2, "the batch is global: the steps per epoch do not depend on the ranks")
+    }
+
+    /// Rank r of N builds positions r, r+N, … of the batch one process builds, bit for bit: the time shift,
+    /// gain, SpecAugment masks, mixup's λ and partners (a partner from another rank's slice included).
+    func testEachRankBuildsItsSliceOfOneProcessBatch() throws {
+        let (layout, data) = try TrainClips.defaultData()
+        var options = TrainClips.smallOptions(data: layout, batch: 4)
+        options.mixup.probability = 1
+        options.timeShift = TimeShift(maxSeconds: 1)
+        options.gain = RandomGain(lowDB: -6, highDB: 6)
+        options.prefetch = false
+        let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: 3)
+        let per = data.store.valuesPerClip, classes = data.classes.count
+        let whole = BatchAssembler(data: data, options: options)
+        for ranks in [2, 4] {
+            let slices = (0..<ranks).map { BatchAssembler(data: data, options: options, rank: $0, ranks: ranks) }
+            for step in 0..<whole.steps(perEpoch: data.train.count) {
+                let one = whole.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
+                XCTAssertTrue(one.mixed)
+                var seen = 0
+                for (r, assembler) in slices.enumerated() {
+                    let part = assembler.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
+                    XCTAssertEqual(part.globalCount, one.count)
+                    for i in 0..<part.count {
+                        let j = r + i * ranks
+                        XCTAssertEqual(part.labels[i], one.labels[j])
+                        XCTAssertEqual(Array(UnsafeBufferPointer(start: part.input.data + i * per, count: per)),
+                                       Array(UnsafeBufferPointer(start: one.input.data + j * per, count: per)), "N \(ranks) step \(step) rank \(r) clip \(i)")
+                        XCTAssertEqual(Array(UnsafeBufferPointer(start: part.targets.data + i * classes, count: classes)),
+                                       Array(UnsafeBufferPointer(start: one.targets.data + j * classes, count: classes)))
+                    }
+                    seen += part.count
+                }
+                XCTAssertEqual(seen, one.count, "every clip of the batch on exactly one rank")
+            }
+        }
+    }
+
+    // MARK: - mpirun
+
+    static let mpirun: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// `mpirun -np ranks audiospecnet arguments…` as root in a container is allowed, on however few cores.
+    private func mpirun(_ ranks: Int, _ arguments: [String]) throws -> CLI.Result {
+        guard let mpirun = Self.mpirun else {
+            throw XCTSkip("mpirun not found on PATH: the data-parallel tests need Open MPI (Debian: openmpi-bin libopenmpi-dev)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: CLI.binaryPath) else {
+            throw XCTSkip("audiospecnet executable not found at \(CLI.binaryPath); run `swift build -c release` first")
+        }
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1)
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1)
+        setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1)
+        return try CLI.run(["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", CLI.binaryPath] + arguments,
+                           timeout: 300, executable: mpirun)
+    }
+
+    private func train(_ layout: String, _ out: String, batch: Int = 4, epochs: Int = 2, extra: [String] = []) -> [String] {
+        ["train", "--data", layout, "--test-fold", "3", "--val-fold", "2", "--epochs", "\(epochs)", "--batch-size", "\(batch)",
+         "--width", "4", "--threads", "1", "--seed", "5", "--out", out, "--cache", "none"] + extra
+    }
+
+    func testTwoRanksTrainRankZeroWritesAndAnotherWorldSizeCannotResume() throws {
+        let layout = try TrainClips.makeLayout(label: "mpi")
+        let out = Fixtures.scratchDirectory("mpi-run")
+        let r = try mpirun(2, train(layout, out))
+        XCTAssertEqual(r.status, 0, "\(r)")
+        XCTAssertEqual(r.stdout.components(separatedBy: "epoch   1/2").count - 1, 1, "rank 0 alone reports: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("2 ranks × 2 clips per step"), r.stdout)
+        let config = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
+        XCTAssertTrue(config.contains("\"world_size\" : 2"), config)
+        XCTAssertNotNil(FileManager.default.contents(atPath: out + "/summary.json"))
+        let alone = try CLI.run(train(layout, out, extra: ["--resume"]))
+        XCTAssertEqual(alone.status, 2, "\(alone)")
+        XCTAssertTrue(alone.stderr.contains("`world-size` was 2 in that run and is 1 now"), alone.stderr)
+        let odd = try mpirun(2, train(layout, Fixtures.scratchDirectory("mpi-odd"), batch: 3))
+        XCTAssertNotEqual(odd.status, 0)
+        XCTAssertTrue(odd.stderr.contains("--batch-size 3 does not split among 2 ranks"), odd.stderr)
+    }
+}
