@@ -91,6 +91,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Only errors and the final summary.") var quiet = false
     @OptionGroup var format: JSONOptions
     @Flag(name: .customLong("no-prefetch"), help: "Assemble batches on the training thread instead of ahead of time.") var noPrefetch = false
+    @Flag(name: .customLong("sync-bn"), help: "Under mpirun/srun: BatchNorm's batch statistics over all ranks' clips (then N ranks equal one process up to rounding); changes nothing in one process.")
+    var syncBN = false
 
     /// Whether --data has no folds (class folders, a CSV without a fold column): splits instead of folds.
     var foldless: Bool {
@@ -241,6 +243,7 @@ struct TrainCommand: ParsableCommand {
         options.threads = compute.count
         options.allowMissing = allowMissing
         options.prefetch = !noPrefetch
+        if syncBN { options.syncBatchNorm = true }
         let cacheDirectory: String? = cache.map { $0 == "none" ? nil : $0 } ?? SpectrogramStore.defaultCacheDirectory
         let output = TrainingOutput(quiet: quiet || !group.isRoot, json: format.json)  // rank 0 alone reports
         let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(options.testFold.map(String.init) ?? "none")-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")

@@ -131,4 +131,49 @@ final class DistributedTests: XCTestCase {
         XCTAssertNotEqual(odd.status, 0)
         XCTAssertTrue(odd.stderr.contains("--batch-size 3 does not split among 2 ranks"), odd.stderr)
     }
+
+    /// The equivalence: `mpirun -np 2 … --sync-bn` against one process with the same global batch,
+    /// default augmentation (SpecAugment, mixup) and dropout, width 8, all eight clips in training, global
+    /// batch 8, 2 epochs (2 steps). The draws are the same clip for clip; what differs is rounding: the sums
+    /// split between the ranks, and the convolution algorithm, which the policy picks by batch size (4 clips
+    /// a rank against 8: im2col or Winograd F(2×2)/F(4×4), with different rounding, which BatchNorm's backward
+    /// magnifies — ConvolutionPolicy's notes). After one step every tensor agrees to 3e-7 relative; after two
+    /// AdamW steps, which follow the sign of near-zero gradients, the worst tensor measured 1.4e-4, so the bar
+    /// is 1e-3 relative (‖two − one‖ / ‖one‖), and the per-step losses agree to 1e-5 relative.
+    func testTwoRanksWithSyncBNEqualOneProcessWithTheWholeBatch() throws {
+        let layout = try TrainClips.makeLayout(label: "mpi-equal")
+        let args = { (out: String) in
+            ["train", "--data", layout, "--test-fold", "none", "--val-fold", "none", "--epochs", "2", "--batch-size", "8",
+             "--width", "8", "--threads", "1", "--seed", "11", "--out", out, "--cache", "none", "--sync-bn"]
+        }
+        let two = Fixtures.scratchDirectory("mpi-equal-2"), one = Fixtures.scratchDirectory("mpi-equal-1")
+        let r2 = try mpirun(2, args(two))
+        XCTAssertEqual(r2.status, 0, "\(r2)")
+        let r1 = try CLI.run(args(one))
+        XCTAssertEqual(r1.status, 0, "\(r1)")
+        let a = try SafetensorsFile(path: two + "/model.safetensors"), b = try SafetensorsFile(path: one + "/model.safetensors")
+        XCTAssertEqual(a.names.sorted(), b.names.sorted())
+        var compared = 0, worst = 0.0
+        for name in b.names {
+            guard let y = try? b.floats(name) else { continue }
+            let x = try a.floats(name)
+            XCTAssertEqual(x.count, y.count, name)
+            var diff = 0.0, norm = 0.0
+            for i in 0..<min(x.count, y.count) { diff += Double(x[i] - y[i]) * Double(x[i] - y[i]); norm += Double(y[i]) * Double(y[i]) }
+            let relative = diff.squareRoot() / max(norm.squareRoot(), 1e-12)
+            worst = max(worst, relative)
+            XCTAssertLessThan(relative, 1e-3, "\(name): ‖2 ranks − 1 process‖/‖1 process‖ = \(relative)")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 10)
+        print("2 ranks --sync-bn vs 1 process: \(compared) tensors, worst relative difference \(worst)")
+        // the training curves too (train loss per epoch, from rank 0's metrics)
+        func losses(_ dir: String) throws -> [Double] {
+            try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+                .map { Double($0.split(separator: ",")[1])! }
+        }
+        let l2 = try losses(two), l1 = try losses(one)
+        XCTAssertEqual(l2.count, 2)
+        for (x, y) in zip(l2, l1) { XCTAssertEqual(x, y, accuracy: 1e-5 * abs(y), "train loss per epoch: \(l2) vs \(l1)") }
+    }
 }

@@ -104,6 +104,13 @@ public enum SeedDerivation {
     }
 
     static let shuffleStream: UInt64 = 0x5348_5546, batchStream: UInt64 = 0x4241_5443, shiftGainStream: UInt64 = 0x5348_4741
+    static let dropoutStream: UInt64 = 0x4452_4F50
+
+    /// The seed of the dropout mask of the clip at `position` of batch `step` of `epoch`: a mask per clip,
+    /// whichever rank computes it (one process draws what N ranks draw).
+    public static func dropoutKey(seed: UInt64, epoch: Int, step: Int, position: Int) -> UInt64 {
+        SeedDerivation.seed(seed, dropoutStream, UInt64(epoch), UInt64(step), UInt64(position))
+    }
 
     /// The order of the training clips in `epoch` (1-based).
     public static func shuffle(count: Int, seed: UInt64, epoch: Int) -> [Int] {

@@ -9,6 +9,8 @@ public final class TrainingBatch {
     public var labels: [Int]
     public var count = 0
     public var globalCount = 0
+    /// The positions of this batch's clips in the global batch (0..<count in one process).
+    public var positions: [Int] = []
     public var mixed = false
     let scratch: Tensor
 
@@ -66,6 +68,7 @@ public final class BatchAssembler {
         let mine = Array(stride(from: rank, to: n, by: ranks))
         batch.count = mine.count
         batch.globalCount = n
+        batch.positions = mine
         batch.input.reshape([mine.count, 1, store.mels, store.frames])
         batch.targets.reshape([mine.count, classes])
         batch.labels.removeAll(keepingCapacity: true)

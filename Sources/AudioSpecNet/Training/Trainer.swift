@@ -149,6 +149,17 @@ public final class Trainer {
             startingNote = starting.describe(try starting.load(into: model, classes: data.classes), classes: data.classes)
         }
         model.dropout.probability = options.dropout
+        if group.size > 1 && options.syncBatchNorm == true {
+            // the reductions of every BatchNorm of a training step, in the network's order on every rank
+            let last = data.train.count % options.batchSize
+            guard last == 0 || last >= group.size else {
+                throw AudioSpecNetError.invalidArgument("--sync-bn: an epoch's last batch of \(last) clips would leave a rank without a clip among \(group.size); choose a --batch-size that leaves none or at least \(group.size)")
+            }
+            for bn in model.batchNorms {
+                bn.reduceAcrossRanks = { [group] in group.allreduceSum($0, count: $1) }
+                bn.addsReducedGradients = group.isRoot
+            }
+        }
         optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
         assembler = BatchAssembler(data: data, options: options, rank: group.rank, ranks: group.size)
         let arena = model.arena
@@ -295,7 +306,9 @@ public final class Trainer {
         if batch.count > 0 {
             // the teachers see the student's own batch (augmented, mixed), before the student's forward reuses nothing of theirs
             let soft = teachers.map { $0.softLabels(batch.input, classes: classes, temperature: options.distillation!.temperature) }
+            model.dropout.rowKeys = batch.positions.map { SeedDerivation.dropoutKey(seed: options.seed, epoch: epoch, step: step, position: $0) }
             let logits = model.forward(batch.input, training: true)
+            model.dropout.rowKeys = nil
             loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
             if let soft, let d = options.distillation {
                 // (1 − α)·CE + α·T²·KL: scale the cross-entropy's gradient, then add the distillation term's
@@ -305,6 +318,13 @@ public final class Trainer {
                 loss = Double(1 - d.alpha) * loss + Double(d.alpha) * kd
             }
             for i in 0..<batch.count where argmax(logits.data + i * classes, classes) == batch.labels[i] { correct += 1 }
+            if batch.count != batch.globalCount {
+                // this rank's mean weighted by its share of the global batch (1/N when it divides evenly), on the
+                // logits' gradient so that --sync-bn's sums see every rank in the same units: the sum over the
+                // ranks is then the global batch's mean gradient
+                let share = Float(batch.count) / Float(batch.globalCount)
+                for i in 0..<logitsGradient.count { logitsGradient.data[i] *= share }
+            }
         }
         if group.size > 1 {
             // the global batch's mean loss and correct count, known to every rank before any of them decides to stop
@@ -318,7 +338,7 @@ public final class Trainer {
                                          lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
         }
         if batch.count > 0 { model.backward(logitsGradient: logitsGradient) }
-        if group.size > 1 { reduceGradients(localCount: batch.count, globalCount: batch.globalCount) }
+        if group.size > 1 { reduceGradients() }
         let (stepLR, beta1) = schedule.at(state.globalStep)
         optimizer.beta1 = beta1
         optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR,
@@ -330,13 +350,10 @@ public final class Trainer {
         return (loss, correct, stepLR)
     }
 
-    /// The global batch's mean gradient on every rank: each rank's mean over its clips weighted by its share
-    /// of the batch (1/N when the batch divides evenly), then one in-place sum over the whole gradient arena.
-    private func reduceGradients(localCount: Int, globalCount: Int) {
-        let g = model.arena.gradients, n = model.arena.parameterCount
-        let weight = Float(localCount) / Float(globalCount)
-        if weight != 1 { for i in 0..<n { g[i] *= weight } }
-        group.allreduceSum(g, count: n)
+    /// The global batch's mean gradient on every rank: one in-place sum over the whole gradient arena of the
+    /// ranks' gradients (each already weighted by its share of the batch).
+    private func reduceGradients() {
+        group.allreduceSum(model.arena.gradients, count: model.arena.parameterCount)
     }
 
     /// The frozen backbone's features, computed on first use.

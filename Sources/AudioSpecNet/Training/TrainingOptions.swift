@@ -53,6 +53,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Data-parallel runs: the number of ranks (nil: one process). It joins `identity`, so a run resumed with
     /// another world size is refused (its batches would split differently); set by the run from its process group.
     public var worldSize: Int?
+    /// `--sync-bn`: BatchNorm's batch statistics over all ranks (nil: per rank). It changes nothing in one
+    /// process, so it joins `identity` only with a world size above 1.
+    public var syncBatchNorm: Bool?
 
     public init() {}
 
@@ -64,7 +67,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
         case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation
-        case worldSize = "world_size"
+        case worldSize = "world_size", syncBatchNorm = "sync_bn"
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -138,7 +141,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             keys.append(("teachers", (teacherWeights ?? ["unread"]).joined(separator: ",")))
             if let distillation { keys.append(("distillation", "T \(distillation.temperature) alpha \(distillation.alpha)")) }
         }
-        if let worldSize, worldSize > 1 { keys.append(("world-size", "\(worldSize)")) }
+        if let worldSize, worldSize > 1 {
+            keys.append(("world-size", "\(worldSize)"))
+            if syncBatchNorm == true { keys.append(("sync-bn", "true")) }
+        }
         return keys
     }
 
