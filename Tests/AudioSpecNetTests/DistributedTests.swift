@@ -95,7 +95,7 @@ final class DistributedTests: XCTestCase {
     }()
 
     /// `mpirun -np ranks audiospecnet arguments…` as root in a container is allowed, on however few cores.
-    private func mpirun(_ ranks: Int, _ arguments: [String]) throws -> CLI.Result {
+    private func startMPI(_ ranks: Int, _ arguments: [String]) throws -> CLI.Running {
         guard let mpirun = Self.mpirun else {
             throw XCTSkip("mpirun not found on PATH: the data-parallel tests need Open MPI (Debian: openmpi-bin libopenmpi-dev)")
         }
@@ -105,8 +105,23 @@ final class DistributedTests: XCTestCase {
         setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1)
         setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1)
         setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1)
-        return try CLI.run(["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", CLI.binaryPath] + arguments,
-                           timeout: 300, executable: mpirun)
+        return try CLI.start(["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", CLI.binaryPath] + arguments,
+                             executable: mpirun)
+    }
+
+    private func mpirun(_ ranks: Int, _ arguments: [String]) throws -> CLI.Result {
+        try startMPI(ranks, arguments).wait(timeout: 300)
+    }
+
+    /// The processes whose parent is `pid` (mpirun's ranks on this machine), from /proc.
+    private func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }.sorted()
     }
 
     private func train(_ layout: String, _ out: String, batch: Int = 4, epochs: Int = 2, extra: [String] = []) -> [String] {
@@ -175,5 +190,41 @@ final class DistributedTests: XCTestCase {
         let l2 = try losses(two), l1 = try losses(one)
         XCTAssertEqual(l2.count, 2)
         for (x, y) in zip(l2, l1) { XCTAssertEqual(x, y, accuracy: 1e-5 * abs(y), "train loss per epoch: \(l2) vs \(l1)") }
+    }
+
+    /// A scheduler's SIGTERM reaching one rank only: the ranks agree on it at the next step (a reduction of the
+    /// stop flag), rank 0 saves, every rank exits 130; `--resume` under 2 ranks then ends with the weights and
+    /// the curves of an uninterrupted 2-rank run, exactly.
+    func testATermToOneRankStopsEveryRankAndTheResumeMatchesAnUninterruptedRun() throws {
+        let layout = try TrainClips.makeLayout(label: "mpi-stop")
+        let out = Fixtures.scratchDirectory("mpi-stop-run"), straight = Fixtures.scratchDirectory("mpi-stop-straight")
+        let p = try startMPI(2, train(layout, out, batch: 2, epochs: 20))
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: out + "/last.safetensors") && p.isRunning && Date() < deadline { usleep(5_000) }
+        let ranks = children(of: p.process.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "mpirun's ranks: \(ranks)")
+        if let last = ranks.last { kill(last, SIGTERM) }
+        let stopped = p.wait(timeout: 300)
+        XCTAssertEqual(stopped.status, 130, "\(stopped)")
+        XCTAssertEqual(stopped.stderr.components(separatedBy: "interrupted in epoch").count - 1, 1, "rank 0 alone says so: \(stopped.stderr)")
+        let saved = try Checkpoint.read(path: out + "/last.safetensors")
+        XCTAssertLessThan(saved.state.epoch, 20)
+        let resumed = try mpirun(2, train(layout, out, batch: 2, epochs: 20, extra: ["--resume"]))
+        XCTAssertEqual(resumed.status, 0, "\(resumed)")
+        XCTAssertTrue(resumed.stdout.contains("resuming"), resumed.stdout)
+        let once = try mpirun(2, train(layout, straight, batch: 2, epochs: 20))
+        XCTAssertEqual(once.status, 0, "\(once)")
+        func tensors(_ path: String) throws -> [String: [Float]] {
+            let f = try SafetensorsFile(path: path)
+            var d: [String: [Float]] = [:]
+            for n in f.names { d[n] = try? f.floats(n) }
+            return d
+        }
+        XCTAssertEqual(try tensors(out + "/last.safetensors"), try tensors(straight + "/last.safetensors"), "resumed ≠ uninterrupted")
+        func curves(_ dir: String) throws -> [String] {
+            try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",").prefix(6).joined(separator: ",") }
+        }
+        XCTAssertEqual(try curves(out), try curves(straight))
     }
 }
