@@ -40,12 +40,12 @@ public enum MP3RoundTrip {
     }
 
     private static func encode(_ samples: [Float], sampleRate: Int, level: Double) throws -> [UInt8] {
-        let sink = GrowingBytes()
+        let sink = MemoryBytes(writable: true)
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = 1
         info.format = Int32(SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III)
-        var io = GrowingBytes.virtualIO
+        var io = MemoryBytes.virtualIO
         guard let handle = sf_open_virtual(&io, Int32(SFM_WRITE), &info, Unmanaged.passUnretained(sink).toOpaque()) else {
             throw AudioSpecNetError.invalidArgument("mp3: this libsndfile cannot write MP3 (\(String(cString: sf_strerror(nil))))")
         }
@@ -86,51 +86,4 @@ public enum MP3RoundTrip {
         if n > 0 { for i in 0..<n { out[i] = decoded[i + shift] } }
         return out
     }
-}
-
-/// Bytes written by libsndfile through its virtual I/O callbacks into memory (seekable: the MP3 writer
-/// goes back to fill in its header).
-private final class GrowingBytes {
-    var bytes: [UInt8] = []
-    var position = 0
-
-    private static func of(_ user: UnsafeMutableRawPointer?) -> GrowingBytes {
-        Unmanaged<GrowingBytes>.fromOpaque(user!).takeUnretainedValue()
-    }
-
-    static let virtualIO = SF_VIRTUAL_IO(
-        get_filelen: { user in sf_count_t(GrowingBytes.of(user).bytes.count) },
-        seek: { offset, whence, user in
-            let m = GrowingBytes.of(user)
-            let base: Int
-            switch whence {
-            case SEEK_SET: base = 0
-            case SEEK_CUR: base = m.position
-            case SEEK_END: base = m.bytes.count
-            default: return -1
-            }
-            let (target, overflow) = base.addingReportingOverflow(Int(offset))
-            guard !overflow, target >= 0 else { return -1 }
-            m.position = target
-            return sf_count_t(target)
-        },
-        read: { destination, count, user in
-            let m = GrowingBytes.of(user)
-            guard let destination, count > 0, m.position < m.bytes.count else { return 0 }
-            let n = min(Int(count), m.bytes.count - m.position)
-            m.bytes.withUnsafeBytes { destination.copyMemory(from: $0.baseAddress! + m.position, byteCount: n) }
-            m.position += n
-            return sf_count_t(n)
-        },
-        write: { source, count, user in
-            let m = GrowingBytes.of(user)
-            guard let source, count > 0 else { return 0 }
-            let n = Int(count), end = m.position + n
-            if end > m.bytes.count { m.bytes += [UInt8](repeating: 0, count: end - m.bytes.count) }
-            m.bytes.withUnsafeMutableBytes { ($0.baseAddress! + m.position).copyMemory(from: source, byteCount: n) }
-            m.position = end
-            return count
-        },
-        tell: { user in sf_count_t(GrowingBytes.of(user).position) }
-    )
 }
