@@ -198,7 +198,7 @@ public final class InferenceRunner {
                 piece.starts.append(window.start)
                 piece.valid.append(window.valid)
                 var samples = window.samples
-                options.perturbation?.apply(&samples, valid: window.valid, sampleRate: config.sampleRate, key: "\((path as NSString).lastPathComponent)@\(window.start)")
+                try options.perturbation?.apply(&samples, valid: window.valid, sampleRate: config.sampleRate, key: "\((path as NSString).lastPathComponent)@\(window.start)")
                 piece.spectrograms.append(classifier.frontEnd.spectrogram.compute(samples))
                 if piece.spectrograms.count == classifier.maxBatch {
                     emit(piece)
