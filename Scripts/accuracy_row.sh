@@ -15,7 +15,7 @@ require_finished_run "$run" last.safetensors summary.json metrics.csv config.jso
 dest=docs/accuracy/$name
 keep_run_record "$run" "$dest"
 "$bin" eval --model "$run/last.safetensors" --data "$data" --folds 4 --threads "$threads" --out "$dest/eval" \
-  --perturb=gain:-20 --perturb=peak:-1 --perturb noise:20 --perturb lowpass:4000 --perturb bandpass:300-3400 > "$dest/eval.txt"
+  --perturb=gain:-20 --perturb=peak:-1 --perturb noise:20 --perturb lowpass:4000 --perturb bandpass:300-3400 --perturb mp3:32 > "$dest/eval.txt"
 "$bin" eval --model "$run/last.safetensors" --data "$data" --folds 4 --threads "$threads" --tta 5 --tta-shift 1 > "$dest/eval-tta5.txt"
 python3 - "$dest" "$run" <<'PY'
 import csv, json, sys

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch CPU baseline for the AudioCNN benchmark (the numbers `audiospecnet bench` is compared against).
 
-Measures, for the width-64 AudioCNN on 1x128x216 log-mel inputs, with torch.set_num_threads(--threads):
+Measures, for the width-64 AudioCNN on 1x128x216 log-mel inputs (--frames 157: a 5 s clip at 16 kHz), with
+torch.set_num_threads(--threads), after untimed warm-ups (2 training steps, 5 batch-1 and 1 batch-32 inference passes):
   - training samples/s at batch 32 (forward + backward + AdamW step, CE with label smoothing 0.1, train mode),
   - inference ms per clip at batch 1 and at batch 32 (eval mode, torch.no_grad),
   - peak resident memory (ru_maxrss) of the training run and of the inference run,
@@ -44,7 +45,7 @@ def worker(args):
     result = {}
 
     def batch(n):
-        x = torch.randn(n, 1, 128, 216) * 20.0 - 40.0
+        x = torch.randn(n, 1, 128, args.frames) * 20.0 - 40.0
         return x.contiguous(memory_format=fmt)
 
     if args.phase == "train":
@@ -88,7 +89,7 @@ def worker(args):
 
 def run_config(layout, phase, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--layout", layout, "--phase", phase,
-           "--threads", str(args.threads), "--batch", str(args.batch), "--width", str(args.width),
+           "--threads", str(args.threads), "--batch", str(args.batch), "--width", str(args.width), "--frames", str(args.frames),
            "--warmup", str(args.warmup), "--steps", str(args.steps), "--infer-warmup", str(args.infer_warmup),
            "--infer-iters", str(args.infer_iters), "--infer-iters-b32", str(args.infer_iters_b32), "--clock", args.clock]
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
@@ -101,6 +102,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     ap.add_argument("--batch", type=int, default=32, help="training / large inference batch (default 32)")
     ap.add_argument("--width", type=int, default=64, help="AudioCNN width (default 64, the recipe)")
+    ap.add_argument("--frames", type=int, default=216, help="log-mel frames (216: 5 s at 22 050 Hz; 157: at 16 000 Hz)")
     ap.add_argument("--warmup", type=int, default=2, help="untimed training steps (default 2)")
     ap.add_argument("--steps", type=int, default=5, help="timed training steps (default 5)")
     ap.add_argument("--infer-warmup", type=int, default=5, help="untimed batch-1 inference passes (default 5)")
@@ -124,6 +126,7 @@ def main():
 
     import torch
     report = {"torch_version": torch.__version__, "clock": args.clock, "threads": args.threads, "batch": args.batch, "width": args.width,
+              "frames": args.frames,
               "steps": {"train_warmup": args.warmup, "train_timed": args.steps, "infer_b1_timed": args.infer_iters,
                         "infer_b32_timed": args.infer_iters_b32},
               "configs": {}}
@@ -138,7 +141,7 @@ def main():
         print(json.dumps(report))
         return
     print(f"PyTorch {report['torch_version']} CPU, {args.threads} threads, AudioCNN width {args.width}, "
-          f"input 1x128x216, batch {args.batch}")
+          f"input 1x128x{args.frames}, batch {args.batch}")
     hdr = f"{'layout':<15}{'train samples/s':>17}{'infer ms/clip b1':>18}{'infer ms/clip b32':>19}" \
           f"{'peak RSS train MiB':>20}{'peak RSS infer MiB':>20}"
     print(hdr)

@@ -18,7 +18,8 @@ struct EvalCommand: ParsableCommand {
         --perturb KIND:VALUE (repeatable) scores the same clips again with each change applied to the audio at the \
         model's rate before the front end — gain:DB (−20: twenty dB quieter), peak:DBFS (peak-normalised), \
         noise:SNR (white noise SNR dB below the clip's mean power, seeded by the file name), lowpass:HZ, \
-        bandpass:LO-HI (second-order Butterworth sections; the telephone band is bandpass:300-3400) — and prints \
+        bandpass:LO-HI (second-order Butterworth sections; the telephone band is bandpass:300-3400), mp3:KBPS (coded \
+        as MP3 at KBPS kbit/s and decoded again) — and prints \
         each one's accuracy beside the clean one (robustness.csv with --out).
 
         --out DIR writes metrics.json (what --json prints), per_class.csv, confusion.csv and confusion.png (a \
@@ -51,7 +52,7 @@ struct EvalCommand: ParsableCommand {
             completion: .directory)
     var out: String?
 
-    @Option(name: .customLong("perturb"), help: ArgumentHelp("Also score every clip changed this way, beside the clean figures (repeatable): gain:DB, peak:DBFS, noise:SNR_DB, lowpass:HZ, bandpass:LO-HI (e.g. --perturb=gain:-20 --perturb bandpass:300-3400).", valueName: "KIND:VALUE"))
+    @Option(name: .customLong("perturb"), help: ArgumentHelp("Also score every clip changed this way, beside the clean figures (repeatable): gain:DB, peak:DBFS, noise:SNR_DB, lowpass:HZ, bandpass:LO-HI, mp3:KBPS (e.g. --perturb=gain:-20 --perturb bandpass:300-3400 --perturb mp3:32).", valueName: "KIND:VALUE"))
     var perturb: [String] = []
 
     @OptionGroup var compute: ThreadOptions
@@ -84,6 +85,7 @@ struct EvalCommand: ParsableCommand {
         }
         for note in selection.notes { FileHandleOutput.standardError("note: " + note) }
         let perturbations = try perturb.map(WaveformPerturbation.init(parsing:))
+        for p in perturbations { try p.check(sampleRate: classifier.config.sampleRate) }
         /// Every clip through the one inference path, with a perturbation or none.
         func score(_ perturbation: WaveformPerturbation?) throws -> EvalMetrics {
             let runner = try InferenceRunner(classifiers: classifiers, options: modelOption.apply(to: InferenceOptions(perturbation: perturbation)))

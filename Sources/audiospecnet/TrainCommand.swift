@@ -91,6 +91,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Only errors and the final summary.") var quiet = false
     @OptionGroup var format: JSONOptions
     @Flag(name: .customLong("no-prefetch"), help: "Assemble batches on the training thread instead of ahead of time.") var noPrefetch = false
+    @Flag(name: .customLong("sync-bn"), help: "Under mpirun/srun: BatchNorm's batch statistics over all ranks' clips (then N ranks equal one process up to rounding); changes nothing in one process.")
+    var syncBN = false
 
     /// Whether --data has no folds (class folders, a CSV without a fold column): splits instead of folds.
     var foldless: Bool {
@@ -172,6 +174,29 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // one process alone, or a rank of an MPI job (docs/distributed.md); refused here when a launcher
+        // started several processes but Open MPI cannot be loaded, rather than training N copies
+        let group = try Launcher.processGroup()
+        guard let mpi = group as? MPIProcessGroup else { return try train(group: group) }
+        do {
+            try train(group: mpi)
+            mpi.finish(failed: false, code: 0)
+        } catch let code as ExitCode where code == ExitStatus.interrupted {
+            mpi.finish(failed: false, code: 0)  // a stop every rank agreed on: all end here, rank 0 has saved
+            throw code
+        } catch {
+            // this rank failed (possibly alone): say why, then take the whole job down rather than leave the
+            // other ranks waiting in their next reduction
+            if !(error is ExitCode) { printError("rank \(mpi.rank) of \(mpi.size): \(error)") }
+            mpi.finish(failed: true, code: (error as? ExitCode)?.rawValue ?? 2)
+            throw error
+        }
+    }
+
+    func train(group: ProcessGroup) throws {
+        if cv && group.size > 1 {
+            throw AudioSpecNetError.invalidArgument("--cv runs its folds one after another in one process: under mpirun/srun run each fold as its own job (docs/distributed.md)")
+        }
         let (test, validation) = try folds()
         var options = TrainingOptions()
         options.dataDirectory = data
@@ -218,26 +243,29 @@ struct TrainCommand: ParsableCommand {
         options.threads = compute.count
         options.allowMissing = allowMissing
         options.prefetch = !noPrefetch
+        if syncBN { options.syncBatchNorm = true }
         let cacheDirectory: String? = cache.map { $0 == "none" ? nil : $0 } ?? SpectrogramStore.defaultCacheDirectory
-        let output = TrainingOutput(quiet: quiet, json: format.json)
+        let output = TrainingOutput(quiet: quiet || !group.isRoot, json: format.json)  // rank 0 alone reports
         let outDir = out ?? (cv ? "runs/cv-s\(seed)" : "runs/test\(options.testFold.map(String.init) ?? "none")-val\(options.valFold.map(String.init) ?? "none")-s\(seed)")
         if !cv && !resume && FileManager.default.fileExists(atPath: outDir + "/last.safetensors") {
             throw AudioSpecNetError.file(path: outDir, reason: "already holds a run (last.safetensors); pass --resume to continue it, or choose another --out")
         }
-        StopSignal.installHandlers()
+        let cancellation = Cancellation()
+        let signals = StopSignals(cancelling: cancellation)
+        defer { withExtendedLifetime(signals) {} }
         do {
             if cv {
-                try runCrossValidation(options: options, outDir: outDir, cacheDirectory: cacheDirectory, output: output)
+                try runCrossValidation(options: options, outDir: outDir, cacheDirectory: cacheDirectory, cancellation: cancellation, output: output)
             } else {
                 let summary = try TrainingRun.run(options: options, outDir: outDir, resume: resume, cacheDirectory: cacheDirectory,
-                                                  output: output)
-                output.summary(summary, outDir: outDir)
+                                                  cancellation: cancellation, group: group, output: output)
+                if group.isRoot { output.summary(summary, outDir: outDir) }
             }
         } catch let stop as TrainingStop {
             output.finish()
             switch stop {
             case .interrupted:
-                printError("\(stop). Resume with: \(resumeCommand(outDir))")
+                if group.isRoot { printError("\(stop). Resume with: \(resumeCommand(outDir))") }
                 throw ExitStatus.interrupted
             case .cancelled:
                 printError("\(stop)")
@@ -269,9 +297,11 @@ struct TrainCommand: ParsableCommand {
         return ([exe] + args).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
     }
 
-    func runCrossValidation(options: TrainingOptions, outDir: String, cacheDirectory: String?, output: TrainingOutput) throws {
+    func runCrossValidation(options: TrainingOptions, outDir: String, cacheDirectory: String?, cancellation: Cancellation,
+                            output: TrainingOutput) throws {
         let result = try CrossValidation.run(options: options, outputDirectory: outDir, resume: resume, message: { output.line($0) }) { o, dir, canResume in
-            let summary = try TrainingRun.run(options: o, outDir: dir, resume: canResume, cacheDirectory: cacheDirectory, output: output)
+            let summary = try TrainingRun.run(options: o, outDir: dir, resume: canResume, cacheDirectory: cacheDirectory,
+                                              cancellation: cancellation, output: output)
             output.summary(summary, outDir: dir)
             return summary
         }

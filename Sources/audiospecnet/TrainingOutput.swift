@@ -55,6 +55,7 @@ final class TrainingOutput: @unchecked Sendable {
     func event(_ event: TrainerEvent) {
         switch event {
         case .message(let text): line(text)
+        case .validated, .stopping: break  // its macro-F1 is in the epoch's line; the confusion matrix goes to TensorBoard
         case .step(let p):
             guard !quiet else { return }
             let now = DispatchTime.now().uptimeNanoseconds
@@ -79,7 +80,8 @@ final class TrainingOutput: @unchecked Sendable {
             record(String(
                 format: "epoch %3d/%d  train loss %.4f acc %.4f  %@%@  lr %.3g  %@  (%.1f samples/s, data wait %.2fs)",
                 m.epoch, epochs, m.trainLoss, m.trainAccuracy,
-                m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) } ?? "(nothing held out)",
+                m.valLoss.map { String(format: "val loss %.4f acc %.4f", $0, m.valAccuracy ?? .nan) + (m.valMacroF1.map { String(format: " F1 %.4f", $0) } ?? "") }
+                    ?? "(nothing held out)",
                 m.best ? " *" : "  ", m.lr,
                 duration(m.seconds), m.samplesPerSecond, m.dataWaitSeconds) + (m.emaDecay.map { String(format: "  ema decay %.5f", $0) } ?? ""))
         }
@@ -127,17 +129,20 @@ enum TrainingRun {
     /// An error after training started (a checkpoint that cannot be written, …): exit 1, not 2.
     struct Failure: Error { let error: Error }
 
-    static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, output: TrainingOutput) throws -> TrainingSummary {
+    static func run(options: TrainingOptions, outDir: String, resume: Bool, cacheDirectory: String?, cancellation: Cancellation,
+                    group: ProcessGroup = SingleProcess(), output: TrainingOutput) throws -> TrainingSummary {
         let trainer = try TrainingSession.start(options: options, outputDirectory: outDir, resume: resume, cacheDirectory: cacheDirectory,
+                                                cancellation: cancellation, group: group,
                                                 progress: { done, total in output.frontEnd(done: done, total: total) },
                                                 message: { output.line($0) })
         output.finish()
-        trainer.events = { output.event($0) }
+        if group.isRoot { trainer.addEventHandler { output.event($0) } }  // after the run's TensorBoard log
         if !resume {
             let sets = options.valSplit != nil || options.testSplit != nil
                 ? "training \(trainer.data.train.count) clips, validating on \(trainer.data.validation.count) (split \(options.valSplit ?? 0)\((options.valSplit ?? 0) == 0 ? ": the test split" : "")), testing on \(trainer.data.test.count) (split \(options.testSplit ?? 0), seed \(options.seed)); OUT/split.csv lists them"
                 : "training \(trainer.data.train.count) clips (folds \(trainer.data.trainFolds.map(String.init).joined(separator: ","))), validating on \(trainer.data.validation.count) (\(options.valFold.map { "fold \($0)" } ?? "the test fold: --val-fold none")), testing on \(trainer.data.test.count) (fold \(options.testFold.map(String.init) ?? "none"))"
-            output.line("\(sets); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
+            let ranks = group.size > 1 ? ", \(group.size) ranks × \(options.batchSize / group.size) clips per step" : ""
+            output.line("\(sets)\(ranks); width \(trainer.model.config.width), \(trainer.model.arena.parameterCount) parameters, \(trainer.stepsPerEpoch) steps/epoch × \(options.epochs) epochs, \(options.threads) threads → \(outDir)")
         }
         do {
             return try trainer.run()

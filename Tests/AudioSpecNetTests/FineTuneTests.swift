@@ -6,9 +6,6 @@ import _TestSupport
 /// `--init-from` and `--freeze-backbone` on the eight committed clips with small networks: what is kept of
 /// the starting model, what is refused, what a resume compares, and that a frozen backbone stays frozen.
 final class FineTuneTests: XCTestCase {
-    override func setUp() {
-        StopSignal.reset()
-    }
 
     /// A small model trained for two epochs on the default layout (four classes), as its run writes it:
     /// (model.safetensors, last.safetensors, best.safetensors).

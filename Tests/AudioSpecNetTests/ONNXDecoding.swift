@@ -1,14 +1,16 @@
 import Foundation
 import XCTest
 
-/// A minimal protobuf reader, independent of the writer, for checking what `export --format onnx` wrote:
-/// fields as (number, wire type, value), then the few ONNX messages the tests look at.
+/// A minimal protobuf reader, independent of the writer, for checking what `export --format onnx` and the
+/// TensorBoard event files hold: fields as (number, wire type, value), then the few ONNX messages the tests
+/// look at.
 struct ProtoMessage {
     struct Field {
         let number: Int
         let varint: UInt64
         let bytes: ArraySlice<UInt8>
         let fixed32: UInt32
+        var fixed64: UInt64 = 0
     }
 
     let fields: [Field]
@@ -46,6 +48,11 @@ struct ProtoMessage {
                 let v = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[i + $1]) << (8 * $1) }
                 fields.append(Field(number: number, varint: 0, bytes: [], fixed32: v))
                 i += 4
+            case 1:
+                guard i + 8 <= bytes.endIndex else { throw Malformed(description: "truncated fixed64") }
+                let v = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[i + $1]) << (8 * $1) }
+                fields.append(Field(number: number, varint: 0, bytes: [], fixed32: 0, fixed64: v))
+                i += 8
             default: throw Malformed(description: "unexpected wire type \(key & 7) for field \(number)")
             }
         }

@@ -5,9 +5,6 @@ import _TestSupport
 /// The training loop on the eight committed clips with a width-4 network: learning, determinism,
 /// resume bit for bit, refusals, and the NaN stop.
 final class TrainLoopTests: XCTestCase {
-    override func setUp() {
-        StopSignal.reset()
-    }
 
     /// A small model learns the eight clips (four classes) to 100 % training accuracy (eval mode) in 40 steps.
     func testOverfitsEightRealClips() throws {
@@ -111,7 +108,13 @@ final class TrainLoopTests: XCTestCase {
         for stopAt in [3, 4] {  // mid-epoch 2, then at the boundary after epoch 2
             let t = try TrainingSession.start(options: options, data: data, outputDirectory: out, resume: stopAt != 3)
             t.drawCurves = false
-            t.stopAfterGlobalStep = stopAt
+            if stopAt == 3 {
+                // as Ctrl-C does: the run's cancellation, set while step 3 runs, stops it at the boundary after it
+                let (cancellation, steps) = (t.cancellation, t.stepsPerEpoch)
+                t.addEventHandler { if case .step(let p) = $0, (p.epoch - 1) * steps + p.step == 3 { cancellation.cancel() } }
+            } else {
+                t.stopAfterGlobalStep = stopAt
+            }
             XCTAssertThrowsError(try t.run()) { error in
                 guard case TrainingStop.interrupted = error else { return XCTFail("\(error)") }
             }

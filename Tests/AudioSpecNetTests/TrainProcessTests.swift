@@ -42,7 +42,7 @@ final class TrainProcessTests: XCTestCase {
         let p = try start(arguments(layout, out))
         // Killed as soon as the first epoch's files exist: whatever instant that is (between two steps,
         // inside a step, during a checkpoint write), the resume must give the uninterrupted run.
-        XCTAssertTrue(wait(for: out + "/metrics.csv", process: p), "the first epoch never finished")
+        XCTAssertTrue(wait(for: out + "/last.safetensors", process: p), "the first epoch never finished")
         p.signal(SIGKILL)
         let killed = p.wait()
         XCTAssertTrue(killed.signalled, "\(killed)")
@@ -68,6 +68,33 @@ final class TrainProcessTests: XCTestCase {
                 .map { $0.split(separator: ",").enumerated().filter { ![6, 7, 9].contains($0.offset) }.map(\.element).joined(separator: ",") }
         }
         XCTAssertEqual(try curves(out), try curves(straight))
+        try checkEventFiles(killed: out, resumedAt: saved.state.globalStep, straight: straight)
+    }
+
+    /// The TensorBoard files of the killed and resumed run: the killed run's file holds whole records (its
+    /// CRCs check), the resume's begins with SessionLog START at the checkpoint's step, and read as
+    /// TensorBoard reads them (the first file's steps from START on dropped) they hold the uninterrupted
+    /// run's per-step and per-epoch scalars, step for step and value for value.
+    private func checkEventFiles(killed out: String, resumedAt start: Int, straight: String) throws {
+        func files(_ dir: String) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("events.out.tfevents.") }.sorted().map { dir + "/" + $0 }
+        }
+        func events(_ path: String) throws -> [DecodedEvent] {
+            try TFRecordFile.records(Array(try XCTUnwrap(FileManager.default.contents(atPath: path)))).map { try DecodedEvent($0.data) }
+        }
+        let (resumed, once) = (try files(out), try files(straight))
+        XCTAssertEqual(resumed.count, 2, "\(resumed)")
+        XCTAssertEqual(once.count, 1, "\(once)")
+        guard resumed.count == 2, once.count == 1 else { return }
+        let first = try events(resumed[0]), second = try events(resumed[1]), reference = try events(once[0])
+        XCTAssertEqual(second.dropFirst().first?.sessionStatus, 1)
+        XCTAssertEqual(second.dropFirst().first?.step, start)
+        func scalars(_ events: [DecodedEvent]) -> [String] {
+            events.flatMap { e in
+                e.values.filter { $0.scalar != nil && $0.tag != "train/samples_per_second" }.map { "\($0.tag)@\(e.step)=\($0.scalar!)" }
+            }
+        }
+        XCTAssertEqual(scalars(first.filter { $0.step < start }) + scalars(second), scalars(reference))
     }
 
     func testSIGINTSavesAtAStepBoundaryAndExits130() throws {
@@ -81,7 +108,12 @@ final class TrainProcessTests: XCTestCase {
         XCTAssertEqual(r.status, 130, "\(r)")
         XCTAssertTrue(r.stderrLines.contains { $0.hasPrefix("Error: interrupted") && $0.contains("Resume with:") && $0.contains("--resume") }, "\(r)")
         print("SIGINT: " + (r.stderrLines.last ?? ""))
-        XCTAssertNoThrow(try Checkpoint.read(path: out + "/last.safetensors"))
+        let saved = try Checkpoint.read(path: out + "/last.safetensors")
+        // the event file holds every step the checkpoint holds (written before it), none after
+        let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("events.out.tfevents.") }
+        XCTAssertEqual(files.count, 1, "\(files)")
+        let events = try TFRecordFile.records(Array(try XCTUnwrap(FileManager.default.contents(atPath: out + "/" + files[0])))).map { try DecodedEvent($0.data) }
+        XCTAssertEqual(events.filter { $0.values.contains { $0.tag == "train/loss" } }.map(\.step), Array(0..<saved.state.globalStep))
         let resumed = try start(arguments(layout, out) + ["--resume"]).wait()
         XCTAssertEqual(resumed.status, 0, "\(resumed)")
     }

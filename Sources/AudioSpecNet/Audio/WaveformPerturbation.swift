@@ -9,7 +9,8 @@ import Foundation
 ///   the padding), drawn from a generator seeded by the file's name, so a run repeats itself;
 /// - `lowpass:HZ` and `bandpass:LO-HI` filter with second-order Butterworth sections (RBJ biquads, sox's
 ///   `lowpass`/`highpass` default), bandpass as a high-pass at LO then a low-pass at HI (the telephone
-///   band is `bandpass:300-3400`).
+///   band is `bandpass:300-3400`);
+/// - `mp3:KBPS` codes the audio as MP3 at KBPS kbit/s, constant rate, and decodes it again (`MP3RoundTrip`).
 /// Each window is perturbed on its own (a whole ESC-50 clip is one window).
 public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
     case gain(db: Double)
@@ -17,6 +18,7 @@ public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
     case noise(snrDB: Double)
     case lowpass(hz: Double)
     case bandpass(low: Double, high: Double)
+    case mp3(kbps: Int)
 
     public var description: String {
         func n(_ x: Double) -> String { x == x.rounded() ? String(Int(x)) : String(x) }
@@ -26,6 +28,7 @@ public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
         case .noise(let snr): return "noise:\(n(snr))"
         case .lowpass(let hz): return "lowpass:\(n(hz))"
         case .bandpass(let lo, let hi): return "bandpass:\(n(lo))-\(n(hi))"
+        case .mp3(let kbps): return "mp3:\(kbps)"
         }
     }
 
@@ -33,7 +36,7 @@ public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         func bad(_ why: String) -> AudioSpecNetError { .invalidArgument("--perturb \(text): \(why)") }
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2 else { throw bad("expected KIND:VALUE, e.g. gain:-20, peak:-1, noise:20, lowpass:4000, bandpass:300-3400") }
+        guard parts.count == 2 else { throw bad("expected KIND:VALUE, e.g. gain:-20, peak:-1, noise:20, lowpass:4000, bandpass:300-3400, mp3:32") }
         func number(_ s: String, _ range: ClosedRange<Double>, _ unit: String) throws -> Double {
             guard let x = Double(s), range.contains(x) else {
                 throw bad("\(s) is not a number within \(n(range.lowerBound))…\(n(range.upperBound)) \(unit)")
@@ -52,13 +55,16 @@ public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
             let lo = try number(band[0], 1...1_000_000, "Hz"), hi = try number(band[1], 1...1_000_000, "Hz")
             guard lo < hi else { throw bad("the band's low edge \(lo) Hz is not below its high edge \(hi) Hz") }
             self = .bandpass(low: lo, high: hi)
-        default: throw bad("unknown kind \(parts[0]) (gain, peak, noise, lowpass, bandpass)")
+        case "mp3":
+            guard let kbps = Int(parts[1]), (8...320).contains(kbps) else { throw bad("\(parts[1]) is not a bit rate within 8…320 kbit/s") }
+            self = .mp3(kbps: kbps)
+        default: throw bad("unknown kind \(parts[0]) (gain, peak, noise, lowpass, bandpass, mp3)")
         }
     }
 
     /// Applies the change to `samples[0..<count]`, of which the first `valid` are audio (the rest padding,
     /// left silent), at `sampleRate`; `key` seeds the noise.
-    public func apply(_ samples: inout [Float], valid: Int, sampleRate: Int, key: String) {
+    public func apply(_ samples: inout [Float], valid: Int, sampleRate: Int, key: String) throws {
         let valid = min(valid, samples.count)
         guard valid > 0 else { return }
         switch self {
@@ -81,6 +87,20 @@ public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
         case .bandpass(let lo, let hi):
             Biquad.highpass(cutoff: lo, sampleRate: Double(sampleRate)).filter(&samples, count: valid)
             Biquad.lowpass(cutoff: hi, sampleRate: Double(sampleRate)).filter(&samples, count: valid)
+        case .mp3(let kbps):
+            let coded = try MP3RoundTrip.apply(Array(samples[0..<valid]), sampleRate: sampleRate, kbps: kbps).samples
+            samples.replaceSubrange(0..<valid, with: coded)
+        }
+    }
+
+    /// Refuses, before any clip is read, a change that cannot be made at the model's `sampleRate` (an MP3
+    /// bit rate its MPEG version lacks, a rate MP3 does not code).
+    public func check(sampleRate: Int) throws {
+        guard case .mp3(let kbps) = self else { return }
+        do {
+            _ = try MP3RoundTrip.apply([Float](repeating: 0, count: 1_152), sampleRate: sampleRate, kbps: kbps)
+        } catch {
+            throw AudioSpecNetError.invalidArgument("--perturb \(description): \(error)")
         }
     }
 

@@ -7,6 +7,10 @@ public struct NetworkBenchmark {
         public var clock: String
         public var threads: Int
         public var batch: Int
+        /// The input's frames (216 for 5 s at 22 050 Hz, 157 at 16 000 Hz) and mel bands.
+        public var frames: Int
+        public var mels: Int
+        public var cpu: CPUDescription
         public var trainSamplesPerSecond: Double
         public var trainStepSeconds: Double
         public var inferMsPerClipBatch1: Double
@@ -18,8 +22,17 @@ public struct NetworkBenchmark {
         public var sgemmPeakGFLOPS: Double
         public var layers: [LayerTime]
 
+        public init(clock: String, threads: Int, batch: Int, frames: Int, mels: Int, cpu: CPUDescription, trainSamplesPerSecond: Double,
+                    trainStepSeconds: Double, inferMsPerClipBatch1: Double, inferMsPerClipBatched: Double, peakRSSMiB: Double,
+                    trainPeakRSSMiB: Double, sgemmPeakGFLOPS: Double, layers: [LayerTime]) {
+            self.clock = clock; self.threads = threads; self.batch = batch; self.frames = frames; self.mels = mels; self.cpu = cpu
+            self.trainSamplesPerSecond = trainSamplesPerSecond; self.trainStepSeconds = trainStepSeconds
+            self.inferMsPerClipBatch1 = inferMsPerClipBatch1; self.inferMsPerClipBatched = inferMsPerClipBatched
+            self.peakRSSMiB = peakRSSMiB; self.trainPeakRSSMiB = trainPeakRSSMiB; self.sgemmPeakGFLOPS = sgemmPeakGFLOPS; self.layers = layers
+        }
+
         enum CodingKeys: String, CodingKey {
-            case clock, threads, batch, layers
+            case clock, threads, batch, layers, frames, mels, cpu
             case trainSamplesPerSecond = "train_samples_per_s"
             case trainStepSeconds = "train_step_s"
             case inferMsPerClipBatch1 = "infer_ms_per_clip"
@@ -46,6 +59,9 @@ public struct NetworkBenchmark {
     public var inferRepeatsBatched = 3
     public var mels = 128
     public var frames = 216
+
+    /// The frames of a 5 s clip at `sampleRate` under the recipe's front end (hop 512, centred frames).
+    public static func frames(sampleRate: Int) -> Int { 1 + sampleRate * 5 / 512 }
     /// Worker threads of the model's context.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
     /// What the timings read: wall time, or process CPU time (steady on a loaded machine).
@@ -119,7 +135,8 @@ public struct NetworkBenchmark {
         let b1 = inferMs(1, repeats: inferRepeatsBatch1)
         progress("inference at batch \(batch)")
         let bn = inferMs(batch, repeats: inferRepeatsBatched)
-        return Result(clock: clock.rawValue, threads: model.context.threads, batch: batch, trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
+        return Result(clock: clock.rawValue, threads: model.context.threads, batch: batch, frames: frames, mels: mels,
+                      cpu: CPUDescription.current(), trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
                       peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, sgemmPeakGFLOPS: peak, layers: layers)
     }

@@ -44,30 +44,43 @@ public struct EvalMetrics: Sendable {
     /// `results[i]` is the outcome for `clips[i]`.
     public init(classes: [String], clips: [LabelledClip], results: [FileResult]) {
         precondition(clips.count == results.count)
-        self.classes = classes
         let index = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let c = classes.count
-        var confusion = [[Int]](repeating: [Int](repeating: 0, count: c), count: c)
         var failed: [(String, String)] = [], unknown: [(String, String)] = []
-        var correct = 0, top5 = 0, scored = 0
+        var labels: [Int] = [], ranked: [[Int]] = []
         for (clip, result) in zip(clips, results) {
             if let error = result.error { failed.append((clip.path, error)); continue }
             guard let actual = index[clip.label] else { unknown.append((clip.path, clip.label)); continue }
-            let p = result.probabilities
-            guard p.count == c else { failed.append((clip.path, "no probabilities")); continue }
-            let order = topIndices(p, k: 5)
-            let predicted = order[0]
-            confusion[actual][predicted] += 1
-            scored += 1
-            if predicted == actual { correct += 1 }
-            if order.contains(actual) { top5 += 1 }
+            guard result.probabilities.count == classes.count else { failed.append((clip.path, "no probabilities")); continue }
+            labels.append(actual)
+            ranked.append(topIndices(result.probabilities, k: 5))
         }
-        self.total = clips.count
-        self.scored = scored
+        self.init(classes: classes, labels: labels, ranked: ranked, total: clips.count, failed: failed, unknownLabels: unknown)
+    }
+
+    /// Clips that were all scored: `labels[i]` the class index of clip i, `ranked[i]` its classes best first
+    /// (top-5 counts the first five). Training's validation uses this one.
+    public init(classes: [String], labels: [Int], ranked: [[Int]]) {
+        self.init(classes: classes, labels: labels, ranked: ranked, total: labels.count, failed: [], unknownLabels: [])
+    }
+
+    private init(classes: [String], labels: [Int], ranked: [[Int]], total: Int,
+                 failed: [(path: String, error: String)], unknownLabels: [(path: String, label: String)]) {
+        precondition(labels.count == ranked.count)
+        self.classes = classes
+        let c = classes.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: c), count: c)
+        var correct = 0, top5 = 0
+        for (actual, order) in zip(labels, ranked) {
+            confusion[actual][order[0]] += 1
+            if order[0] == actual { correct += 1 }
+            if order.prefix(5).contains(actual) { top5 += 1 }
+        }
+        self.total = total
+        self.scored = labels.count
         self.correct = correct
         self.top5Correct = top5
         self.failed = failed
-        self.unknownLabels = unknown
+        self.unknownLabels = unknownLabels
         self.confusion = confusion
         perClass = (0..<c).map { k in
             let tp = Double(confusion[k][k])

@@ -49,7 +49,7 @@ public final class SpectrogramWindows {
     public func next() throws -> Window? {
         guard let window = try reader.next() else { return nil }
         var samples = window.samples
-        perturbation?.apply(&samples, valid: window.valid, sampleRate: frontEnd.config.sampleRate, key: "\(key)@\(window.start)")
+        try perturbation?.apply(&samples, valid: window.valid, sampleRate: frontEnd.config.sampleRate, key: "\(key)@\(window.start)")
         return Window(start: window.start, spectrogram: frontEnd.spectrogram.compute(samples))
     }
 

@@ -14,6 +14,18 @@ public final class BatchNorm2d {
     private(set) var mean: [Float]
     private(set) var invStd: [Float]
     private var trainedForward = false
+    /// `--sync-bn` in a data-parallel run: sums per-channel figures over the ranks, in place (every rank calls
+    /// it at the same layers in the same order). With it a training forward normalises with the statistics of
+    /// all ranks' clips and the backward uses all ranks' sums of dy and dy·x̂ — N ranks × B/N clips then equal
+    /// one process × B up to rounding. nil: this rank's batch alone (DDP's default). Each reduction is a step
+    /// of its own between the per-channel sums and their use.
+    public var reduceAcrossRanks: ((UnsafeMutablePointer<Double>, Int) -> Void)?
+    /// With `reduceAcrossRanks`: whether this rank adds the reduced sums of dy and dy·x̂ to γ's and β's
+    /// gradients (rank 0 alone: the other ranks add nothing, and the gradient arena's sum is then the global
+    /// double-precision sum rounded once to float, as one process rounds it, rather than N rounded parts).
+    public var addsReducedGradients = true
+    /// The number of values each channel's statistics were taken over in the last training forward (all ranks').
+    private var statisticsCount = 0
 
     public init(arena: ParameterArena, name: String, channels: Int) {
         self.channels = channels
@@ -52,6 +64,8 @@ public final class BatchNorm2d {
         let m = n * plane
         trainedForward = training
         let xp = x.data, yp = y.data
+        let synced = training ? reduceAcrossRanks.map { syncedStatistics(x, reduce: $0, parallel: parallel) } : nil
+        statisticsCount = synced?.count ?? m
         mean.withUnsafeMutableBufferPointer { meanP in
         invStd.withUnsafeMutableBufferPointer { invP in
             let meanB = meanP.baseAddress!, invB = invP.baseAddress!
@@ -59,17 +73,22 @@ public final class BatchNorm2d {
                 for ch in channels {
                     var mu: Float, inv: Float
                     if training {
-                        // Two passes (mean, then squared deviations): one-pass E[x²] − E[x]² cancels badly
-                        // on dB-scale inputs. Per-plane SIMD sums, accumulated across planes in Double.
-                        var sum = 0.0
-                        for b in 0..<n { sum += Double(VectorReductions.sum(xp + (b * c + ch) * plane, plane)) }
-                        let meanD = sum / Double(m)
-                        var sq = 0.0
-                        for b in 0..<n { sq += Double(VectorReductions.sumSquaredDeviations(xp + (b * c + ch) * plane, plane, mean: Float(meanD))) }
-                        let variance = sq / Double(m)
+                        let meanD: Double, variance: Double, counted = synced?.count ?? m
+                        if let synced {
+                            (meanD, variance) = (synced.mean[ch], synced.variance[ch])
+                        } else {
+                            // Two passes (mean, then squared deviations): one-pass E[x²] − E[x]² cancels badly
+                            // on dB-scale inputs. Per-plane SIMD sums, accumulated across planes in Double.
+                            var sum = 0.0
+                            for b in 0..<n { sum += Double(VectorReductions.sum(xp + (b * c + ch) * plane, plane)) }
+                            meanD = sum / Double(m)
+                            var sq = 0.0
+                            for b in 0..<n { sq += Double(VectorReductions.sumSquaredDeviations(xp + (b * c + ch) * plane, plane, mean: Float(meanD))) }
+                            variance = sq / Double(m)
+                        }
                         mu = Float(meanD)
                         inv = Float(1 / (variance + Double(epsilon)).squareRoot())
-                        let unbiased = m > 1 ? variance * Double(m) / Double(m - 1) : variance
+                        let unbiased = counted > 1 ? variance * Double(counted) / Double(counted - 1) : variance
                         runningMean[ch] = (1 - momentum) * runningMean[ch] + momentum * Float(meanD)
                         runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(unbiased)
                     } else {
@@ -93,6 +112,41 @@ public final class BatchNorm2d {
         if training { arena.counters[counter] += 1 }
     }
 
+    /// `--sync-bn`: each channel's mean and biased variance over every rank's clips, the same two passes as
+    /// one process (sums, reduced; then squared deviations from the global mean, reduced).
+    private func syncedStatistics(_ x: Tensor, reduce: (UnsafeMutablePointer<Double>, Int) -> Void,
+                                  parallel: Parallel) -> (mean: [Double], variance: [Double], count: Int) {
+        let n = x.shape[0], c = channels, plane = x.count / (n * c), xp = x.data
+        var sums = [Double](repeating: 0, count: c + 1)
+        sums.withUnsafeMutableBufferPointer { s in
+            let sp = s.baseAddress!
+            parallel.chunks(c) { channels, _ in
+                for ch in channels {
+                    var sum = 0.0
+                    for b in 0..<n { sum += Double(VectorReductions.sum(xp + (b * c + ch) * plane, plane)) }
+                    sp[ch] = sum
+                }
+            }
+            sp[c] = Double(n * plane)
+            reduce(sp, c + 1)
+        }
+        let count = Int(sums[c].rounded())
+        let mean = (0..<c).map { sums[$0] / Double(max(1, count)) }
+        var squares = [Double](repeating: 0, count: c)
+        squares.withUnsafeMutableBufferPointer { q in
+            let qp = q.baseAddress!
+            parallel.chunks(c) { channels, _ in
+                for ch in channels {
+                    var sq = 0.0
+                    for b in 0..<n { sq += Double(VectorReductions.sumSquaredDeviations(xp + (b * c + ch) * plane, plane, mean: Float(mean[ch]))) }
+                    qp[ch] = sq
+                }
+            }
+            reduce(qp, c)
+        }
+        return (mean, squares.map { $0 / Double(max(1, count)) }, count)
+    }
+
     // dy is (N,C,H,W); when `relu`, it is first masked by y > 0 (y is the fused output). dγ and dβ
     // accumulate; dx (may be dy itself) is overwritten. In training mode the batch statistics depend on x:
     // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy·x̂)); in evaluation mode dx = γ/σ · dy.
@@ -107,23 +161,55 @@ public final class BatchNorm2d {
                                     parallel: Parallel) {
         dx.reshape(dy.shape)
         let n = dy.shape[0], c = channels, plane = dy.count / (n * c)
-        let m = Float(n * plane)
         let dyp = dy.data, yp = y.data, hp = xhat.data, dxp = dx.data
         let training = trainedForward
+        // all ranks' count with --sync-bn, and then all ranks' sums of dy and dy·x̂ (γ's and β's gradients
+        // get them on one rank: the gradient arena's reduction then sums them with zeros)
+        let m = Float(training ? statisticsCount : n * plane)
+        var global: [Double]? = nil
+        if training, let reduce = reduceAcrossRanks {
+            var sums = [Double](repeating: 0, count: 2 * c)
+            sums.withUnsafeMutableBufferPointer { s in
+                let sp = s.baseAddress!
+                parallel.chunks(c) { channels, _ in
+                    for ch in channels {
+                        var sumDy = 0.0, sumDyH = 0.0
+                        for b in 0..<n {
+                            let o = (b * c + ch) * plane
+                            let d = dyp + o, h = hp + o
+                            if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
+                            sumDy += Double(VectorReductions.sum(d, plane))
+                            sumDyH += Double(VectorReductions.dot(d, h, plane))
+                        }
+                        sp[ch] = sumDy
+                        sp[c + ch] = sumDyH
+                    }
+                }
+            }
+            sums.withUnsafeMutableBufferPointer { reduce($0.baseAddress!, 2 * c) }
+            if addsReducedGradients {
+                for ch in 0..<c { weightGradient[ch] += Float(sums[c + ch]); biasGradient[ch] += Float(sums[ch]) }
+            }
+            global = sums
+        }
         invStd.withUnsafeBufferPointer { invP in
             let invB = invP.baseAddress!
             parallel.chunks(c) { channels, _ in
                 for ch in channels {
                     var sumDy = 0.0, sumDyH = 0.0
-                    for b in 0..<n {
-                        let o = (b * c + ch) * plane
-                        let d = dyp + o, h = hp + o
-                        if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
-                        sumDy += Double(VectorReductions.sum(d, plane))
-                        sumDyH += Double(VectorReductions.dot(d, h, plane))
+                    if let global {
+                        (sumDy, sumDyH) = (global[ch], global[c + ch])
+                    } else {
+                        for b in 0..<n {
+                            let o = (b * c + ch) * plane
+                            let d = dyp + o, h = hp + o
+                            if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
+                            sumDy += Double(VectorReductions.sum(d, plane))
+                            sumDyH += Double(VectorReductions.dot(d, h, plane))
+                        }
+                        weightGradient[ch] += Float(sumDyH)
+                        biasGradient[ch] += Float(sumDy)
                     }
-                    weightGradient[ch] += Float(sumDyH)
-                    biasGradient[ch] += Float(sumDy)
                     let scale = weight[ch] * invB[ch]
                     let meanDy = Float(sumDy) / m, meanDyH = Float(sumDyH) / m
                     for b in 0..<n {

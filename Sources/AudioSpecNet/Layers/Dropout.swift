@@ -1,7 +1,10 @@
 /// Inverted dropout: in training each value is zeroed with probability p and the survivors are scaled by
-/// 1/(1−p), so evaluation is the identity. The mask comes from the caller's seeded generator.
+/// 1/(1−p), so evaluation is the identity. The mask comes from the caller's seeded generator, or, with
+/// `rowKeys`, row i's from a generator seeded with rowKeys[i] (the trainer keys each clip's mask by its
+/// place in the global batch, so that a data-parallel rank draws what one process draws).
 public final class Dropout {
     public var probability: Float
+    public var rowKeys: [UInt64]?
     private var mask: [Float] = []
 
     public init(probability: Float = 0.5) { self.probability = probability }
@@ -14,7 +17,17 @@ public final class Dropout {
             return
         }
         let keep = 1 - probability, scale = probability < 1 ? 1 / keep : 0
-        mask = (0..<x.count).map { _ in rng.nextFloat() < keep ? scale : 0 }
+        if let rowKeys, x.shape[0] == rowKeys.count, !rowKeys.isEmpty {
+            let width = x.count / rowKeys.count
+            mask = []
+            mask.reserveCapacity(x.count)
+            for key in rowKeys {
+                var row = RandomGenerator(seed: key)
+                for _ in 0..<width { mask.append(row.nextFloat() < keep ? scale : 0) }
+            }
+        } else {
+            mask = (0..<x.count).map { _ in rng.nextFloat() < keep ? scale : 0 }
+        }
         for i in 0..<x.count { y.data[i] = x.data[i] * mask[i] }
     }
 

@@ -20,6 +20,9 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var dataWaitSeconds: Double = 0
     /// With `--ema`: the decay of the epoch's last update (the validation figures are the average's).
     public var emaDecay: Double?
+    /// Macro-F1 on the validation clips (nil when nothing is held out, and in checkpoints written before it
+    /// was recorded).
+    public var valMacroF1: Double?
 
     public init(epoch: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double?, valAccuracy: Double?, lr: Double,
                 seconds: Double, samplesPerSecond: Double, best: Bool, dataWaitSeconds: Double = 0) {
@@ -38,14 +41,14 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case epoch, lr, seconds, best, dataWaitSeconds = "data_wait_s"
         case trainLoss = "train_loss", trainAccuracy = "train_acc", valLoss = "val_loss", valAccuracy = "val_acc"
-        case samplesPerSecond = "samples_per_s", emaDecay = "ema_decay"
+        case samplesPerSecond = "samples_per_s", emaDecay = "ema_decay", valMacroF1 = "val_macro_f1"
     }
 
-    public static let csvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s,best,data_wait_s"
+    public static let csvHeader = "epoch,train_loss,train_acc,val_loss,val_acc,lr,seconds,samples_per_s,best,data_wait_s,val_macro_f1"
     public var csvRow: String {
         func optional(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
-        return String(format: "%d,%.6f,%.6f,%@,%@,%.8g,%.3f,%.2f,%d,%.3f", epoch, trainLoss, trainAccuracy, optional(valLoss),
-                      optional(valAccuracy), lr, seconds, samplesPerSecond, best ? 1 : 0, dataWaitSeconds)
+        return String(format: "%d,%.6f,%.6f,%@,%@,%.8g,%.3f,%.2f,%d,%.3f,%@", epoch, trainLoss, trainAccuracy, optional(valLoss),
+                      optional(valAccuracy), lr, seconds, samplesPerSecond, best ? 1 : 0, dataWaitSeconds, optional(valMacroF1))
     }
 }
 

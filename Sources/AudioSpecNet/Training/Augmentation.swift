@@ -32,13 +32,26 @@ public struct SpecAugment: Codable, Equatable, Sendable {
     @discardableResult
     public func apply(_ spectrogram: UnsafeMutablePointer<Float>, mels: Int, frames: Int,
                       rng: inout RandomGenerator) -> (mels: Range<Int>, frames: Range<Int>) {
+        let masks = draw(mels: mels, frames: frames, rng: &rng)
+        fill(spectrogram, mels: mels, frames: frames, masks: masks)
+        return masks
+    }
+
+    /// The two ranges `apply` would mask, drawn without touching a spectrogram (a rank draws every clip of
+    /// the global batch, in order, and masks only its own: the draws stay those of one process).
+    public func draw(mels: Int, frames: Int, rng: inout RandomGenerator) -> (mels: Range<Int>, frames: Range<Int>) {
         let f = SpecAugment.maskRange(size: mels, parameter: freqMask, rng: &rng)
-        for row in f { (spectrogram + row * frames).update(repeating: maskValue, count: frames) }
         let t = SpecAugment.maskRange(size: frames, parameter: timeMask, rng: &rng)
+        return (f, t)
+    }
+
+    /// Fills the ranges drawn by `draw`.
+    public func fill(_ spectrogram: UnsafeMutablePointer<Float>, mels: Int, frames: Int, masks: (mels: Range<Int>, frames: Range<Int>)) {
+        for row in masks.mels { (spectrogram + row * frames).update(repeating: maskValue, count: frames) }
+        let t = masks.frames
         if !t.isEmpty {
             for row in 0..<mels { (spectrogram + row * frames + t.lowerBound).update(repeating: maskValue, count: t.count) }
         }
-        return (f, t)
     }
 }
 
@@ -91,6 +104,13 @@ public enum SeedDerivation {
     }
 
     static let shuffleStream: UInt64 = 0x5348_5546, batchStream: UInt64 = 0x4241_5443, shiftGainStream: UInt64 = 0x5348_4741
+    static let dropoutStream: UInt64 = 0x4452_4F50
+
+    /// The seed of the dropout mask of the clip at `position` of batch `step` of `epoch`: a mask per clip,
+    /// whichever rank computes it (one process draws what N ranks draw).
+    public static func dropoutKey(seed: UInt64, epoch: Int, step: Int, position: Int) -> UInt64 {
+        SeedDerivation.seed(seed, dropoutStream, UInt64(epoch), UInt64(step), UInt64(position))
+    }
 
     /// The order of the training clips in `epoch` (1-based).
     public static func shuffle(count: Int, seed: UInt64, epoch: Int) -> [Int] {

@@ -1,19 +1,24 @@
 import Foundation
 
 /// One prepared training batch: inputs (N, 1, mels, frames) after SpecAugment and mixup, soft targets
-/// (N, classes) and the original labels (for training accuracy, as the reference counts it).
+/// (N, classes) and the original labels (for training accuracy, as the reference counts it). In a
+/// data-parallel run these are this rank's clips of the global batch, whose size is `globalCount`.
 public final class TrainingBatch {
     public let input: Tensor
     public let targets: Tensor
     public var labels: [Int]
     public var count = 0
+    public var globalCount = 0
+    /// The positions of this batch's clips in the global batch (0..<count in one process).
+    public var positions: [Int] = []
     public var mixed = false
     let scratch: Tensor
 
     init(capacity: Int, mels: Int, frames: Int, classes: Int) {
         input = Tensor(shape: [capacity, 1, mels, frames])
         targets = Tensor(shape: [capacity, classes])
-        scratch = Tensor(shape: [capacity * mels * frames])
+        // a mixup partner built beside the clip, and the time shift's row buffer
+        scratch = Tensor(shape: [2 * mels * frames])
         labels = Array(repeating: 0, count: capacity)
         labels.removeAll(keepingCapacity: true)
     }
@@ -23,18 +28,26 @@ public final class TrainingBatch {
 /// generator derived from (seed, epoch, step), so a batch is the same whether it is built now, on
 /// another thread ahead of time, or after a resume. With `prefetch` the next batch is assembled on a
 /// background queue while the current one trains (double buffering; the buffers are allocated once).
+///
+/// Data-parallel: rank r of N builds the positions r, r+N, … of the global batch. It still draws every
+/// position's shift, gain and masks and the batch's mixup, in the order one process does, so each clip gets
+/// exactly what it would get in one process; a mixup partner on another rank's slice is rebuilt here (every
+/// rank holds every spectrogram).
 public final class BatchAssembler {
     public let data: TrainingData
     public let options: TrainingOptions
+    public let rank: Int, ranks: Int
     private let buffers: [TrainingBatch]
     private let queue = DispatchQueue(label: "audiospecnet.batch-assembler", qos: .userInitiated)
     private var pending: (key: (epoch: Int, step: Int), buffer: Int, work: DispatchWorkItem)?
     private var nextBuffer = 0
 
-    public init(data: TrainingData, options: TrainingOptions) {
+    public init(data: TrainingData, options: TrainingOptions, rank: Int = 0, ranks: Int = 1) {
         self.data = data
         self.options = options
-        let capacity = min(options.batchSize, max(1, data.train.count))
+        self.rank = rank
+        self.ranks = ranks
+        let ranks = max(1, ranks), capacity = (min(options.batchSize, max(1, data.train.count)) + ranks - 1) / ranks
         buffers = (0..<2).map { _ in
             TrainingBatch(capacity: capacity, mels: data.store.mels, frames: data.store.frames, classes: data.classes.count)
         }
@@ -42,40 +55,61 @@ public final class BatchAssembler {
 
     public func steps(perEpoch count: Int) -> Int { (count + options.batchSize - 1) / options.batchSize }
 
-    /// Fills `batch` with step `step` of the epoch whose clip order is `order`.
+    /// One clip's draws: its time shift, gain and SpecAugment masks.
+    private struct ClipDraws { var shift = 0; var gain: Float?; var masks: (mels: Range<Int>, frames: Range<Int>) }
+
+    /// Fills `batch` with this rank's part of step `step` of the epoch whose clip order is `order`.
     public func assemble(order: [Int], epoch: Int, step: Int, into batch: TrainingBatch) {
         let store = data.store
         let per = store.valuesPerClip
         let lo = step * options.batchSize, hi = min(order.count, lo + options.batchSize)
         let n = hi - lo
         let classes = data.classes.count
-        batch.count = n
-        batch.input.reshape([n, 1, store.mels, store.frames])
-        batch.targets.reshape([n, classes])
+        let mine = Array(stride(from: rank, to: n, by: ranks))
+        batch.count = mine.count
+        batch.globalCount = n
+        batch.positions = mine
+        batch.input.reshape([mine.count, 1, store.mels, store.frames])
+        batch.targets.reshape([mine.count, classes])
         batch.labels.removeAll(keepingCapacity: true)
         var rng = SeedDerivation.batchGenerator(seed: options.seed, epoch: epoch, step: step)
         var shiftGainRNG = SeedDerivation.shiftGainGenerator(seed: options.seed, epoch: epoch, step: step)
         let maxShift = options.timeShift?.maxFrames(options.frontEnd) ?? 0
-        for i in 0..<n {
-            let k = order[lo + i]
-            let dst = batch.input.data + i * per
-            dst.update(from: store.pointer(data.train.indices[k]), count: per)
+        // two streams: the shift/gain draws and the mask draws interleave per clip as before, each in its own stream
+        let draws: [ClipDraws] = (0..<n).map { _ in
+            var d = ClipDraws(masks: (0..<0, 0..<0))
+            if options.timeShift != nil { d.shift = TimeShift.draw(maxFrames: maxShift, rng: &shiftGainRNG) }
+            d.gain = options.gain.map { $0.draw(rng: &shiftGainRNG) }
+            d.masks = options.specAugment.draw(mels: store.mels, frames: store.frames, rng: &rng)
+            return d
+        }
+        let mix = options.mixup.draw(batch: n, rng: &rng)
+        // position j of the global batch, augmented, into dst
+        func build(_ j: Int, into dst: UnsafeMutablePointer<Float>) {
+            dst.update(from: store.pointer(data.train.indices[order[lo + j]]), count: per)
             if options.timeShift != nil {
-                let shift = TimeShift.draw(maxFrames: maxShift, rng: &shiftGainRNG)
-                FrameRoll.roll(dst, rows: store.mels, frames: store.frames, by: shift, scratch: batch.scratch.data)
+                FrameRoll.roll(dst, rows: store.mels, frames: store.frames, by: draws[j].shift, scratch: batch.scratch.data + per)
             }
-            if let gain = options.gain { RandomGain.apply(gain.draw(rng: &shiftGainRNG), to: dst, count: per) }
-            options.specAugment.apply(dst, mels: store.mels, frames: store.frames, rng: &rng)
-            batch.labels.append(data.train.labels[k])
+            if let gain = draws[j].gain { RandomGain.apply(gain, to: dst, count: per) }
+            options.specAugment.fill(dst, mels: store.mels, frames: store.frames, masks: draws[j].masks)
+        }
+        for (i, j) in mine.enumerated() {
+            build(j, into: batch.input.data + i * per)
+            batch.labels.append(data.train.labels[order[lo + j]])
         }
         batch.targets.zero()
-        let mix = options.mixup.draw(batch: n, rng: &rng)
         batch.mixed = mix != nil
         SoftmaxCrossEntropy.writeTargets(labels: batch.labels, classes: classes, smoothing: options.labelSmoothing,
-                                         mix: mix.map { (partners: $0.partners.map { batch.labels[$0] }, lambda: $0.lambda) },
+                                         mix: mix.map { m in (partners: mine.map { data.train.labels[order[lo + m.partners[$0]]] }, lambda: m.lambda) },
                                          into: batch.targets.data)
         if let mix {
-            Mixup.mix(batch.input.data, size: per, lambda: mix.lambda, partners: mix.partners, scratch: batch.scratch.data)
+            // x ← λ·x + (1−λ)·partner, the partner rebuilt from its own draws (bit for bit what one process mixes)
+            let a = mix.lambda, b = 1 - mix.lambda, q = batch.scratch.data
+            for (i, j) in mine.enumerated() {
+                build(mix.partners[j], into: q)
+                let dst = batch.input.data + i * per
+                for k in 0..<per { dst[k] = a * dst[k] + b * q[k] }
+            }
         }
     }
 

@@ -6,6 +6,11 @@ public enum TrainerEvent {
     case step(StepProgress)
     /// An epoch finished (validation done, checkpoints written).
     case epoch(EpochMetrics, epochs: Int)
+    /// The validation scores of an epoch (per class, confusion matrix), just before its `.epoch`; absent when
+    /// nothing is held out.
+    case validated(EvalMetrics, epoch: Int)
+    /// A stop was requested: the run saves its checkpoint after `globalStep` steps and ends.
+    case stopping(globalStep: Int)
     /// Informational line (resume point, notes).
     case message(String)
 }
@@ -18,6 +23,8 @@ public struct StepProgress: Sendable {
     public var samplesPerSecond: Double
     /// Seconds left in this epoch's training steps.
     public var etaSeconds: Double
+    /// This step's own batch loss and the learning rate it used (TensorBoard's per-step curves).
+    public var batchLoss: Double, lr: Double
 }
 
 /// The outcome written to `summary.json`.
@@ -81,9 +88,13 @@ public final class Trainer {
     public let model: AudioCNN
     public let optimizer: AdamW
     public let schedule: OneCycleLR
+    /// The ranks of a data-parallel run (docs/distributed.md); one process alone by default.
+    public let group: ProcessGroup
     public private(set) var state = CheckpointState()
     /// Stop after this many optimizer steps in total, as if interrupted (tests).
     public var stopAfterGlobalStep: Int? = nil
+    /// Stops the run at the next step boundary, with `last` saved (the CLI cancels it on Ctrl-C/SIGTERM).
+    public var cancellation = Cancellation()
     /// Skip writing curves.png (tests that only need numbers).
     public var drawCurves = true
     public var events: (TrainerEvent) -> Void = { _ in }
@@ -108,9 +119,13 @@ public final class Trainer {
     public var stepsPerEpoch: Int { assembler.steps(perEpoch: data.train.count) }
 
     /// `startingModel`: `options.initFrom` already read (read here when nil).
-    public init(options: TrainingOptions, data: TrainingData, outputDirectory: String, startingModel: StartingModel? = nil) throws {
+    public init(options: TrainingOptions, data: TrainingData, outputDirectory: String, startingModel: StartingModel? = nil,
+                group: ProcessGroup = SingleProcess()) throws {
         try options.validate()
         var options = options
+        options.worldSize = group.size > 1 ? group.size : nil
+        try Trainer.check(options, ranks: group.size)
+        self.group = group
         options.architecture.numClasses = data.classes.count
         let starting = try options.initFrom.map { path in try startingModel ?? StartingModel(path: path) }
         if let starting {
@@ -134,8 +149,19 @@ public final class Trainer {
             startingNote = starting.describe(try starting.load(into: model, classes: data.classes), classes: data.classes)
         }
         model.dropout.probability = options.dropout
+        if group.size > 1 && options.syncBatchNorm == true {
+            // the reductions of every BatchNorm of a training step, in the network's order on every rank
+            let last = data.train.count % options.batchSize
+            guard last == 0 || last >= group.size else {
+                throw AudioSpecNetError.invalidArgument("--sync-bn: an epoch's last batch of \(last) clips would leave a rank without a clip among \(group.size); choose a --batch-size that leaves none or at least \(group.size)")
+            }
+            for bn in model.batchNorms {
+                bn.reduceAcrossRanks = { [group] in group.allreduceSum($0, count: $1) }
+                bn.addsReducedGradients = group.isRoot
+            }
+        }
         optimizer = AdamW(parameterCount: model.arena.parameterCount, weightDecay: options.weightDecay)
-        assembler = BatchAssembler(data: data, options: options)
+        assembler = BatchAssembler(data: data, options: options, rank: group.rank, ranks: group.size)
         let arena = model.arena
         ema = options.ema.map { WeightEMA(settings: $0, arena: arena) }
         schedule = OneCycleLR(maxLR: options.maxLR, totalSteps: options.epochs * ((data.train.count + options.batchSize - 1) / options.batchSize),
@@ -144,6 +170,17 @@ public final class Trainer {
         evalInput = Tensor(shape: [b, 1, data.store.mels, data.store.frames])
         evalTargets = Tensor(shape: [b, data.classes.count])
         state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
+    }
+
+    /// What a data-parallel run refuses, in one line.
+    static func check(_ options: TrainingOptions, ranks: Int) throws {
+        guard ranks > 1 else { return }
+        guard options.batchSize % ranks == 0 else {
+            throw AudioSpecNetError.invalidArgument("--batch-size \(options.batchSize) does not split among \(ranks) ranks: it is the global batch, use a multiple of \(ranks)")
+        }
+        guard options.freezeBackbone != true else {
+            throw AudioSpecNetError.invalidArgument("--freeze-backbone trains in one process: start it without mpirun/srun")
+        }
     }
 
     // MARK: - Resume
@@ -187,7 +224,8 @@ public final class Trainer {
     /// Trains until `options.epochs` are complete (or a stop), then tests the best checkpoint.
     @discardableResult
     public func run() throws -> TrainingSummary {
-        try directory.create()
+        if group.isRoot { try directory.create() }
+        try joinRanks()
         let wall = Stopwatch(offset: state.wallSeconds)
         defer { assembler.drain() }
         while state.epoch < options.epochs {
@@ -196,6 +234,19 @@ public final class Trainer {
             try endEpoch(epoch, trainSeconds: trainSeconds, lr: lr, wall: wall)
         }
         return try finish(wall: wall)
+    }
+
+    /// World size > 1: the ranks check that they run the same thing (settings, data, resume point), then take
+    /// rank 0's weights and buffers, so that every rank starts from the same model whatever its files held.
+    private func joinRanks() throws {
+        guard group.size > 1 else { return }
+        var h = FNV1a64()
+        for (k, v) in options.identity { h.mix(Array("\(k)=\(v);".utf8)) }
+        for (k, v) in data.identity.sorted(by: { $0.key < $1.key }) { h.mix(Array("\(k)=\(v);".utf8)) }
+        h.mix(Array("train=\(data.train.count) step=\(state.globalStep) params=\(model.arena.parameterCount)".utf8))
+        try group.requireAgreement(h.value, on: "the run (settings, data, world size or resume point)")
+        group.broadcast(model.arena.parameters, count: model.arena.parameterCount, root: 0)
+        group.broadcast(model.arena.buffers, count: model.arena.bufferCount, root: 0)
     }
 
     /// The remaining steps of epoch `epoch` (all of them, or those after a resume point); returns the
@@ -207,9 +258,11 @@ public final class Trainer {
         var lr = 0.0
         while state.stepInEpoch < steps {
             let step = state.stepInEpoch
-            if StopSignal.requested || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true {
+            // agreed by every rank (a reduction), so that all stop at this step and rank 0's checkpoint is everyone's
+            if group.agreeToStop(cancellation.isCancelled || stopAfterGlobalStep.map({ state.globalStep >= $0 }) == true) {
                 state.partialSeconds = clock.seconds
                 state.wallSeconds = wall.seconds
+                events(.stopping(globalStep: state.globalStep))  // logs write what they hold before the checkpoint
                 try saveLast()
                 throw TrainingStop.interrupted(epoch: epoch, step: step, checkpoint: lastPath)
             }
@@ -222,7 +275,7 @@ public final class Trainer {
                 let wait = Stopwatch()
                 let batch = assembler.batch(order: order, epoch: epoch, step: step, prefetchNext: step + 1 < steps ? step + 1 : nil)
                 state.partialDataWait += wait.seconds
-                count = batch.count
+                count = batch.globalCount
                 result = try self.step(batch, epoch: epoch, step: step)
             }
             lr = result.lr
@@ -236,7 +289,7 @@ public final class Trainer {
                                       loss: state.partialLoss / Double(state.partialSeen),
                                       accuracy: Double(state.partialCorrect) / Double(state.partialSeen),
                                       samplesPerSecond: rate,
-                                      etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9))))
+                                      etaSeconds: Double(data.train.count - state.partialSeen) / max(rate, 1e-9), batchLoss: result.loss, lr: result.lr)))
         }
         if lr == 0 { lr = schedule.at(max(0, state.globalStep - 1)).lr }
         return (clock.seconds, lr)
@@ -248,37 +301,66 @@ public final class Trainer {
     private func step(_ batch: TrainingBatch, epoch: Int, step: Int) throws -> (loss: Double, correct: Int, lr: Double) {
         let classes = data.classes.count
         model.arena.zeroGradients()
-        // the teachers see the student's own batch (augmented, mixed), before the student's forward reuses nothing of theirs
-        let soft = teachers.map { $0.softLabels(batch.input, classes: classes, temperature: options.distillation!.temperature) }
-        let logits = model.forward(batch.input, training: true)
-        var loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
-        if let soft, let d = options.distillation {
-            // (1 − α)·CE + α·T²·KL: scale the cross-entropy's gradient, then add the distillation term's
-            for i in 0..<logitsGradient.count { logitsGradient.data[i] *= 1 - d.alpha }
-            let kd = DistillationLoss.forwardBackward(logits: logits, softLabels: soft, temperature: d.temperature,
-                                                      gradient: logitsGradient, weight: d.alpha)
-            loss = Double(1 - d.alpha) * loss + Double(d.alpha) * kd
+        // a rank can hold no clip of an epoch's short last batch: it adds zero gradients to the reduction
+        var loss = 0.0, correct = 0
+        if batch.count > 0 {
+            // the teachers see the student's own batch (augmented, mixed), before the student's forward reuses nothing of theirs
+            let soft = teachers.map { $0.softLabels(batch.input, classes: classes, temperature: options.distillation!.temperature) }
+            model.dropout.rowKeys = batch.positions.map { SeedDerivation.dropoutKey(seed: options.seed, epoch: epoch, step: step, position: $0) }
+            let logits = model.forward(batch.input, training: true)
+            model.dropout.rowKeys = nil
+            loss = SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: batch.targets, gradient: logitsGradient)
+            if let soft, let d = options.distillation {
+                // (1 − α)·CE + α·T²·KL: scale the cross-entropy's gradient, then add the distillation term's
+                for i in 0..<logitsGradient.count { logitsGradient.data[i] *= 1 - d.alpha }
+                let kd = DistillationLoss.forwardBackward(logits: logits, softLabels: soft, temperature: d.temperature,
+                                                          gradient: logitsGradient, weight: d.alpha)
+                loss = Double(1 - d.alpha) * loss + Double(d.alpha) * kd
+            }
+            for i in 0..<batch.count where argmax(logits.data + i * classes, classes) == batch.labels[i] { correct += 1 }
+            if batch.count != batch.globalCount {
+                // this rank's mean weighted by its share of the global batch (1/N when it divides evenly), on the
+                // logits' gradient so that --sync-bn's sums see every rank in the same units: the sum over the
+                // ranks is then the global batch's mean gradient
+                let share = Float(batch.count) / Float(batch.globalCount)
+                for i in 0..<logitsGradient.count { logitsGradient.data[i] *= share }
+            }
+        }
+        if group.size > 1 {
+            // the global batch's mean loss and correct count, known to every rank before any of them decides to stop
+            var sums = [loss * Double(batch.count), Double(correct)]
+            group.allreduceSum(&sums, count: 2)
+            loss = sums[0] / Double(batch.globalCount)
+            correct = Int(sums[1].rounded())
         }
         guard loss.isFinite else {
             throw TrainingStop.nonFinite(epoch: epoch, step: step + 1, loss: loss,
                                          lastGood: FileManager.default.fileExists(atPath: lastPath) ? lastPath : nil)
         }
-        var correct = 0
-        for i in 0..<batch.count where argmax(logits.data + i * classes, classes) == batch.labels[i] { correct += 1 }
-        model.backward(logitsGradient: logitsGradient)
+        if batch.count > 0 { model.backward(logitsGradient: logitsGradient) }
+        if group.size > 1 { reduceGradients() }
         let (stepLR, beta1) = schedule.at(state.globalStep)
         optimizer.beta1 = beta1
         optimizer.update(parameters: model.arena.parameters, gradients: model.arena.gradients, lr: stepLR,
                          parallel: model.context.parallel)
         ema?.update(from: model.arena, updates: state.globalStep + 1, parallel: model.context.parallel)
+        // BatchNorm's running statistics are rank 0's on every rank after each step (as DDP's
+        // broadcast_buffers), so that validation, checkpoints and a resume see one model
+        if group.size > 1 { group.broadcast(model.arena.buffers, count: model.arena.bufferCount, root: 0) }
         return (loss, correct, stepLR)
+    }
+
+    /// The global batch's mean gradient on every rank: one in-place sum over the whole gradient arena of the
+    /// ranks' gradients (each already weighted by its share of the batch).
+    private func reduceGradients() {
+        group.allreduceSum(model.arena.gradients, count: model.arena.parameterCount)
     }
 
     /// The frozen backbone's features, computed on first use.
     private func frozen() throws -> FrozenBackbone? {
         guard options.freezeBackbone == true else { return nil }
         if let frozenFeatures { return frozenFeatures }
-        let computed = try FrozenBackbone(model: model, store: data.store, batch: options.batchSize, isCancelled: { StopSignal.requested })
+        let computed = try FrozenBackbone(model: model, store: data.store, batch: options.batchSize, isCancelled: { [cancellation] in cancellation.isCancelled })
         frozenFeatures = computed
         return computed
     }
@@ -315,7 +397,9 @@ public final class Trainer {
         let heldOut = data.validation.count > 0
         // with --ema the average is what is evaluated (and saved)
         ema?.swap(with: model.arena)
-        let (valLoss, valAcc) = heldOut ? evaluate(data.validation) : (0, 0)
+        // rank 0 alone validates (the model is the same on every rank); the others go on to the next step's reduction
+        let validation = heldOut && group.isRoot ? evaluate(data.validation) : nil
+        let (valLoss, valAcc) = validation.map { ($0.loss, $0.accuracy) } ?? (0, 0)
         ema?.swap(with: model.arena)
         guard valLoss.isFinite else {
             throw TrainingStop.nonFinite(epoch: epoch, step: steps, loss: valLoss,
@@ -330,6 +414,7 @@ public final class Trainer {
                                    dataWaitSeconds: state.partialDataWait)
         var row = metrics
         row.emaDecay = ema?.lastDecay
+        row.valMacroF1 = validation?.scores.macroF1
         state.history.append(row)
         state.epoch = epoch
         state.stepInEpoch = 0
@@ -340,6 +425,14 @@ public final class Trainer {
             state.bestValLoss = valLoss
         }
         state.wallSeconds = wall.seconds
+        // The epoch's figures reach their files (metrics, TensorBoard) before the checkpoint that ends it: a
+        // run killed after the checkpoint has everything up to it on disk, and one killed before redoes the
+        // epoch from the previous checkpoint (the files are rewritten from the history; TensorBoard drops
+        // the redone steps at the resume's SessionLog START).
+        guard group.isRoot else { return }
+        try writeMetrics()
+        if let validation { events(.validated(validation.scores, epoch: epoch)) }
+        events(.epoch(row, epochs: options.epochs))
         // best first: a kill between the two leaves `last` at the previous epoch, which a resume redoes
         // deterministically (and rewrites the same best).
         // When both are due they hold the same bytes: `last` becomes a second name of `best` (an atomic
@@ -351,17 +444,23 @@ public final class Trainer {
         } else {
             try saveLast()
         }
-        try writeMetrics()
-        events(.epoch(row, epochs: options.epochs))
     }
 
     /// Tests the best checkpoint on the test fold once and writes summary.json.
     private func finish(wall: Stopwatch) throws -> TrainingSummary {
         assembler.drain()
+        // rank 0 tests and writes; the others end with what they know (their summary is not written)
+        guard group.isRoot else {
+            return TrainingSummary(epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: nil, bestValLoss: nil,
+                                   testAccuracy: nil, testLoss: nil, testFold: options.testFold, valFold: options.valFold,
+                                   selection: "rank \(group.rank) of \(group.size): rank 0 selects and tests",
+                                   trainClips: data.train.count, valClips: data.validation.count, testClips: data.test.count,
+                                   meanSamplesPerSecond: 0, wallSeconds: wall.seconds, note: nil)
+        }
         let best = try SafetensorsFile(path: bestPath)
         try ModelFile.loadWeights(into: model, from: best)
         let tested = data.test.count > 0
-        let (testLoss, testAcc) = tested ? evaluate(data.test) : (0, 0)
+        let (testLoss, testAcc) = tested ? { let r = evaluate(data.test); return (r.loss, r.accuracy) }() : (0, 0)
         let heldOut = data.validation.count > 0
         let optimistic = options.valFold == nil && (options.valSplit ?? 0) == 0 && tested
         let selection = !heldOut ? "nothing held out: the model is the last epoch"
@@ -383,11 +482,14 @@ public final class Trainer {
         return summary
     }
 
-    /// Mean loss (with the run's label smoothing, as the reference's criterion) and accuracy, eval mode.
-    public func evaluate(_ split: TrainingData.Split) -> (loss: Double, accuracy: Double) {
+    /// Mean loss (with the run's label smoothing, as the reference's criterion), accuracy and the scores
+    /// behind macro-F1 and the confusion matrix, eval mode.
+    public func evaluate(_ split: TrainingData.Split) -> (loss: Double, accuracy: Double, scores: EvalMetrics) {
         let per = data.store.valuesPerClip, classes = data.classes.count
         let frozenBackbone = try? frozen()
         var lossSum = 0.0, correct = 0
+        var ranked: [[Int]] = []
+        ranked.reserveCapacity(split.count)
         var lo = 0
         while lo < split.count {
             let n = min(evalInput.capacity / per, split.count - lo)
@@ -403,15 +505,21 @@ public final class Trainer {
             let logits = frozenBackbone.map { $0.logits(model: model, clips: split.indices[lo..<(lo + n)], training: false, rng: &model.rng) }
                 ?? model.forward(evalInput, training: false)
             lossSum += SoftmaxCrossEntropy.forwardBackward(logits: logits, targets: evalTargets, gradient: nil) * Double(n)
-            for i in 0..<n where argmax(logits.data + i * classes, classes) == split.labels[lo + i] { correct += 1 }
+            for i in 0..<n {
+                let order = topIndices(Array(UnsafeBufferPointer(start: logits.data + i * classes, count: classes)), k: 5)
+                if order[0] == split.labels[lo + i] { correct += 1 }
+                ranked.append(order)
+            }
             lo += n
         }
-        return (lossSum / Double(max(1, split.count)), Double(correct) / Double(max(1, split.count)))
+        let scores = EvalMetrics(classes: data.classes, labels: Array(split.labels), ranked: ranked)
+        return (lossSum / Double(max(1, split.count)), Double(correct) / Double(max(1, split.count)), scores)
     }
 
     // MARK: - Files
 
     private func saveCheckpoint(to path: String) throws {
+        guard group.isRoot else { return }  // rank 0 alone writes the run folder
         // never replace a good checkpoint with non-finite weights (an update can overflow after the loss
         // of its step was finite)
         let p = model.arena.parameters

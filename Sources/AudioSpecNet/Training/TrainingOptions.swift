@@ -50,6 +50,12 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var teachers: [String]?
     public var teacherWeights: [String]?
     public var distillation: Distillation?
+    /// Data-parallel runs: the number of ranks (nil: one process). It joins `identity`, so a run resumed with
+    /// another world size is refused (its batches would split differently); set by the run from its process group.
+    public var worldSize: Int?
+    /// `--sync-bn`: BatchNorm's batch statistics over all ranks (nil: per rank). It changes nothing in one
+    /// process, so it joins `identity` only with a world size above 1.
+    public var syncBatchNorm: Bool?
 
     public init() {}
 
@@ -61,6 +67,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
         case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation
+        case worldSize = "world_size", syncBatchNorm = "sync_bn"
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -134,6 +141,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             keys.append(("teachers", (teacherWeights ?? ["unread"]).joined(separator: ",")))
             if let distillation { keys.append(("distillation", "T \(distillation.temperature) alpha \(distillation.alpha)")) }
         }
+        if let worldSize, worldSize > 1 {
+            keys.append(("world-size", "\(worldSize)"))
+            if syncBatchNorm == true { keys.append(("sync-bn", "true")) }
+        }
         return keys
     }
 
@@ -158,15 +169,18 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// The first setting whose value differs, as (key, saved, now).
     public func firstDifference(from saved: TrainingOptions) -> (key: String, saved: String, now: String)? {
         let old = Dictionary(saved.identity, uniquingKeysWith: { a, _ in a }), new = Dictionary(identity, uniquingKeysWith: { a, _ in a })
-        for (key, _) in identity + saved.identity where old[key] != new[key] { return (key, old[key] ?? "unset", new[key] ?? "unset") }
+        for (key, _) in identity + saved.identity where old[key] != new[key] {
+            let absent = key == "world-size" ? "1" : "unset"  // one process records no world size
+            return (key, old[key] ?? absent, new[key] ?? absent)
+        }
         return nil
     }
 }
 
 extension TrainingData {
     /// The data of a run with these options: their folds, front end and thread count; stops with
-    /// `TrainingStop.cancelled` when a stop is requested (Ctrl-C) while the spectrograms are built.
-    public static func load(options: TrainingOptions, cacheDirectory: String?,
+    /// `TrainingStop.cancelled` when `cancellation` is cancelled (Ctrl-C) while the spectrograms are built.
+    public static func load(options: TrainingOptions, cacheDirectory: String?, cancellation: Cancellation = Cancellation(),
                             progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) throws -> TrainingData {
         var selection = DataSelection(dataDirectory: options.dataDirectory, testFold: options.testFold, valFold: options.valFold,
                                       trainFolds: options.trainFolds, allowMissing: options.allowMissing)
@@ -176,7 +190,7 @@ extension TrainingData {
         selection.seed = options.seed
         do {
             return try load(selection, frontEnd: options.frontEnd, threads: options.threads, cacheDirectory: cacheDirectory,
-                            isCancelled: { StopSignal.requested }, progress: progress)
+                            isCancelled: { cancellation.isCancelled }, progress: progress)
         } catch is CancellationError {
             throw TrainingStop.cancelled
         }

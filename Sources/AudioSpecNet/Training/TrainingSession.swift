@@ -1,7 +1,8 @@
 import Foundation
 
 /// Starting a run: the output directory checks, the data (spectrograms built or read from the cache),
-/// `config.json`, and the resume. The CLI's `train` and the tests both start runs through here.
+/// `config.json`, the resume, and the run's TensorBoard event file. The CLI's `train` and the tests both
+/// start runs through here.
 public enum TrainingSession {
     /// The JSON written to config.json.
     public struct RunConfig: Encodable {
@@ -37,14 +38,19 @@ public enum TrainingSession {
         }
     }
 
-    /// Loads the data and returns a trainer ready to `run()`, resumed from `last.safetensors` when asked.
+    /// Loads the data and returns a trainer ready to `run()`, resumed from `last.safetensors` when asked;
+    /// `cancellation` stops the spectrogram pass and then the run.
     public static func start(options: TrainingOptions, outputDirectory: String, resume: Bool, cacheDirectory: String?,
+                             cancellation: Cancellation = Cancellation(), group: ProcessGroup = SingleProcess(),
                              progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try options.validate()
         try checkOutputDirectory(outputDirectory, resume: resume)
         // the starting model is read and checked before the spectrogram pass, as the resume is
         var options = options
+        // before the resume's check: a run resumed with another number of ranks is refused here
+        options.worldSize = group.size > 1 ? group.size : nil
+        try Trainer.check(options, ranks: group.size)
         let starting = try options.initFrom.map { try StartingModel(path: $0) }
         if let starting {
             try starting.check(architecture: options.architecture, frontEnd: options.frontEnd)
@@ -64,23 +70,26 @@ public enum TrainingSession {
                 throw AudioSpecNetError.invalidArgument("cannot resume \(outputDirectory): `\(d.key)` was \(d.saved) in that run and is \(d.now) now")
             }
         }
-        let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, progress: progress)
+        let data = try TrainingData.load(options: options, cacheDirectory: cacheDirectory, cancellation: cancellation, progress: progress)
         data.notes.forEach(message)
         data.classCountLines.forEach(message)
         let s = data.store.statistics
         message(String(format: "spectrograms: %d clips [%d×%d] in %.1f s (%d computed, %d from the cache)", data.store.count,
                        data.store.mels, data.store.frames, s.seconds, s.computed, s.fromCache))
-        return try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
-                         cacheDirectory: cacheDirectory, startingModel: starting, message: message)
+        let trainer = try start(options: options, data: data, outputDirectory: outputDirectory, resume: resume,
+                                cacheDirectory: cacheDirectory, startingModel: starting, group: group, message: message)
+        trainer.cancellation = cancellation
+        return trainer
     }
 
     /// As above, with the data already built (tests, cross-validation reusing a store).
     public static func start(options: TrainingOptions, data: TrainingData, outputDirectory: String, resume: Bool,
-                             cacheDirectory: String? = nil, startingModel: StartingModel? = nil,
+                             cacheDirectory: String? = nil, startingModel: StartingModel? = nil, group: ProcessGroup = SingleProcess(),
                              message: (String) -> Void = { _ in }) throws -> Trainer {
         try checkOutputDirectory(outputDirectory, resume: resume)
-        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory, startingModel: startingModel)
-        try trainer.directory.create()
+        let trainer = try Trainer(options: options, data: data, outputDirectory: outputDirectory, startingModel: startingModel, group: group)
+        // every rank reads a resume's last.safetensors (a folder all of them see); rank 0 alone writes
+        if group.isRoot { try trainer.directory.create() }
         if !resume { trainer.startingNote.map(message) }
         if trainer.options.freezeBackbone == true {
             message("frozen backbone: only fc trains, on features computed once per clip (BatchNorm in evaluation mode; no SpecAugment or mixup)")
@@ -91,7 +100,7 @@ public enum TrainingSession {
             message(st.stepInEpoch == 0
                     ? "resuming \(outputDirectory) after epoch \(st.epoch) of \(options.epochs)"
                     : "resuming \(outputDirectory) in epoch \(st.epoch + 1) at step \(st.stepInEpoch + 1) of \(trainer.stepsPerEpoch)")
-        } else {
+        } else if group.isRoot {
             let config = RunConfig(
                 options: trainer.options, resolvedTrainFolds: data.trainFolds,
                 clips: ["train": data.train.count, "val": data.validation.count, "test": data.test.count, "total": data.store.count],
@@ -104,6 +113,20 @@ public enum TrainingSession {
             // the clips of each set, so that a split drawn from a seed can be checked and reproduced
             try AtomicFile.write(data.splitCSV, to: (outputDirectory as NSString).appendingPathComponent("split.csv"))
         }
+        guard group.isRoot else { return trainer }
+        // a new event file at every start; a resume's begins with SessionLog START at the steps already done
+        let log = try TensorBoardLog(directory: trainer.directory, stepsPerEpoch: trainer.stepsPerEpoch,
+                                     resumedAt: resume ? trainer.state.globalStep : nil)
+        trainer.events = { log.record($0) }
         return trainer
+    }
+}
+
+extension Trainer {
+    /// Adds `handler` after those already attached (the TensorBoard log `TrainingSession.start` attaches):
+    /// callers add to `events` this way rather than replace it.
+    public func addEventHandler(_ handler: @escaping (TrainerEvent) -> Void) {
+        let previous = events
+        events = { previous($0); handler($0) }
     }
 }

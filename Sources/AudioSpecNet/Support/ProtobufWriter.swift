@@ -1,6 +1,8 @@
-/// The protobuf wire format, as far as ONNX needs it: varints, 32-bit floats, length-delimited strings,
-/// bytes and nested messages (https://protobuf.dev/programming-guides/encoding/). Fields are appended in
-/// call order; repeated scalars are written unpacked, as proto2 (ONNX's syntax) does by default.
+/// The protobuf wire format, as far as ONNX models and TensorBoard event files need it: varints, 32-bit
+/// floats, 64-bit doubles, length-delimited strings, bytes and nested messages
+/// (https://protobuf.dev/programming-guides/encoding/). Fields are appended in call order; repeated scalars
+/// are written unpacked, as proto2 (ONNX's syntax) does by default. Nothing is left out for being zero:
+/// proto3 writers (TensorBoard's) skip default values, so their callers skip those calls.
 public struct ProtobufWriter {
     public private(set) var bytes: [UInt8] = []
 
@@ -29,6 +31,11 @@ public struct ProtobufWriter {
 
     public mutating func float(_ field: Int, _ value: Float) {
         tag(field, .fixed32)
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func double(_ field: Int, _ value: Double) {
+        tag(field, .fixed64)
         withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
     }
 

@@ -1,0 +1,230 @@
+import XCTest
+import AudioSpecNet
+import _TestSupport
+
+/// Data-parallel training (docs/distributed.md): the launcher's environment, what a rank refuses, each
+/// rank's slice of a batch against one process's, and real `mpirun -np 2` runs (skipped without Open MPI).
+final class DistributedTests: XCTestCase {
+    /// A group of `size` that must never reach a collective (the refusals happen before any).
+    final class NoCollectives: ProcessGroup {
+        let rank: Int, size: Int
+        init(rank: Int = 0, size: Int) { self.rank = rank; self.size = size }
+        func allreduceSum(_ values: UnsafeMutablePointer<Float>, count: Int) { XCTFail("collective reached") }
+        func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) { XCTFail("collective reached") }
+        func allreduceMinMax(_ value: Int64) -> (min: Int64, max: Int64) { XCTFail("collective reached"); return (value, value) }
+        func broadcast(_ values: UnsafeMutablePointer<Float>, count: Int, root: Int) { XCTFail("collective reached") }
+    }
+
+    func testTheLauncherEnvironmentDecidesAndAMissingLibraryIsOneLine() throws {
+        XCTAssertNil(Launcher.announcedSize([:]))
+        XCTAssertEqual(Launcher.announcedSize(["OMPI_COMM_WORLD_SIZE": "4"]), 4)
+        XCTAssertEqual(Launcher.announcedSize(["PMI_SIZE": "3"]), 3)
+        XCTAssertEqual(Launcher.announcedSize(["PMIX_RANK": "0", "SLURM_NTASKS": "2"]), 2)
+        XCTAssertEqual(Launcher.announcedSize(["PMIX_RANK": "0"]), 0, "an unknown size is not one process")
+        XCTAssertEqual(try Launcher.processGroup([:]).size, 1)
+        XCTAssertEqual(try Launcher.processGroup(["OMPI_COMM_WORLD_SIZE": "1"], libraries: ["libmpi-absent.so.99"]).size, 1,
+                       "mpirun -np 1 trains as one process without loading MPI")
+        XCTAssertThrowsError(try Launcher.processGroup(["OMPI_COMM_WORLD_SIZE": "2"], libraries: ["libmpi-absent.so.99", "libmpi-absent.so"])) {
+            let text = "\($0)"
+            XCTAssertTrue(text.contains("libmpi-absent.so.99") && text.contains("libmpi-absent.so ("), text)
+            XCTAssertFalse(text.contains("\n"), "one line: \(text)")
+        }
+    }
+
+    func testWorldSizeJoinsTheIdentityAndABatchTheRanksCannotSplitIsRefused() throws {
+        var two = TrainingOptions()
+        two.worldSize = 2
+        let one = TrainingOptions()
+        XCTAssertNil(one.firstDifference(from: TrainingOptions()))
+        let d = try XCTUnwrap(one.firstDifference(from: two))
+        XCTAssertEqual([d.key, d.saved, d.now], ["world-size", "2", "1"])
+
+        let (layout, data) = try TrainClips.defaultData()
+        let options = TrainClips.smallOptions(data: layout, batch: 3)
+        XCTAssertThrowsError(try Trainer(options: options, data: data, outputDirectory: Fixtures.scratchDirectory("odd-batch"), group: NoCollectives(size: 2))) {
+            XCTAssertTrue("\($0)".contains("--batch-size 3 does not split among 2 ranks"), "\($0)")
+        }
+        var even = options
+        even.batchSize = 4
+        let t = try Trainer(options: even, data: data, outputDirectory: Fixtures.scratchDirectory("even-batch"), group: NoCollectives(size: 2))
+        XCTAssertEqual(t.options.worldSize, 2)
+        XCTAssertEqual(t.stepsPerEpoch, 2, "the batch is global: the steps per epoch do not depend on the ranks")
+    }
+
+    /// Rank r of N builds positions r, r+N, … of the batch one process builds, bit for bit: the time shift,
+    /// gain, SpecAugment masks, mixup's λ and partners (a partner from another rank's slice included).
+    func testEachRankBuildsItsSliceOfOneProcessBatch() throws {
+        let (layout, data) = try TrainClips.defaultData()
+        var options = TrainClips.smallOptions(data: layout, batch: 4)
+        options.mixup.probability = 1
+        options.timeShift = TimeShift(maxSeconds: 1)
+        options.gain = RandomGain(lowDB: -6, highDB: 6)
+        options.prefetch = false
+        let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: 3)
+        let per = data.store.valuesPerClip, classes = data.classes.count
+        let whole = BatchAssembler(data: data, options: options)
+        for ranks in [2, 4] {
+            let slices = (0..<ranks).map { BatchAssembler(data: data, options: options, rank: $0, ranks: ranks) }
+            for step in 0..<whole.steps(perEpoch: data.train.count) {
+                let one = whole.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
+                XCTAssertTrue(one.mixed)
+                var seen = 0
+                for (r, assembler) in slices.enumerated() {
+                    let part = assembler.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
+                    XCTAssertEqual(part.globalCount, one.count)
+                    for i in 0..<part.count {
+                        let j = r + i * ranks
+                        XCTAssertEqual(part.labels[i], one.labels[j])
+                        XCTAssertEqual(Array(UnsafeBufferPointer(start: part.input.data + i * per, count: per)),
+                                       Array(UnsafeBufferPointer(start: one.input.data + j * per, count: per)), "N \(ranks) step \(step) rank \(r) clip \(i)")
+                        XCTAssertEqual(Array(UnsafeBufferPointer(start: part.targets.data + i * classes, count: classes)),
+                                       Array(UnsafeBufferPointer(start: one.targets.data + j * classes, count: classes)))
+                    }
+                    seen += part.count
+                }
+                XCTAssertEqual(seen, one.count, "every clip of the batch on exactly one rank")
+            }
+        }
+    }
+
+    // MARK: - mpirun
+
+    static let mpirun: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// `mpirun -np ranks audiospecnet arguments…` as root in a container is allowed, on however few cores.
+    private func startMPI(_ ranks: Int, _ arguments: [String]) throws -> CLI.Running {
+        guard let mpirun = Self.mpirun else {
+            throw XCTSkip("mpirun not found on PATH: the data-parallel tests need Open MPI (Debian: openmpi-bin libopenmpi-dev)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: CLI.binaryPath) else {
+            throw XCTSkip("audiospecnet executable not found at \(CLI.binaryPath); run `swift build -c release` first")
+        }
+        setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1)
+        setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1)
+        setenv("OMPI_MCA_btl_vader_single_copy_mechanism", "none", 1)
+        return try CLI.start(["-np", "\(ranks)", "--oversubscribe", "--bind-to", "none", CLI.binaryPath] + arguments,
+                             executable: mpirun)
+    }
+
+    private func mpirun(_ ranks: Int, _ arguments: [String]) throws -> CLI.Result {
+        try startMPI(ranks, arguments).wait(timeout: 300)
+    }
+
+    /// The processes whose parent is `pid` (mpirun's ranks on this machine), from /proc.
+    private func children(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { Int32($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }.sorted()
+    }
+
+    private func train(_ layout: String, _ out: String, batch: Int = 4, epochs: Int = 2, extra: [String] = []) -> [String] {
+        ["train", "--data", layout, "--test-fold", "3", "--val-fold", "2", "--epochs", "\(epochs)", "--batch-size", "\(batch)",
+         "--width", "4", "--threads", "1", "--seed", "5", "--out", out, "--cache", "none"] + extra
+    }
+
+    func testTwoRanksTrainRankZeroWritesAndAnotherWorldSizeCannotResume() throws {
+        let layout = try TrainClips.makeLayout(label: "mpi")
+        let out = Fixtures.scratchDirectory("mpi-run")
+        let r = try mpirun(2, train(layout, out))
+        XCTAssertEqual(r.status, 0, "\(r)")
+        XCTAssertEqual(r.stdout.components(separatedBy: "epoch   1/2").count - 1, 1, "rank 0 alone reports: \(r.stdout)")
+        XCTAssertTrue(r.stdout.contains("2 ranks × 2 clips per step"), r.stdout)
+        let config = try String(contentsOfFile: out + "/config.json", encoding: .utf8)
+        XCTAssertTrue(config.contains("\"world_size\" : 2"), config)
+        XCTAssertNotNil(FileManager.default.contents(atPath: out + "/summary.json"))
+        let alone = try CLI.run(train(layout, out, extra: ["--resume"]))
+        XCTAssertEqual(alone.status, 2, "\(alone)")
+        XCTAssertTrue(alone.stderr.contains("`world-size` was 2 in that run and is 1 now"), alone.stderr)
+        let odd = try mpirun(2, train(layout, Fixtures.scratchDirectory("mpi-odd"), batch: 3))
+        XCTAssertNotEqual(odd.status, 0)
+        XCTAssertTrue(odd.stderr.contains("--batch-size 3 does not split among 2 ranks"), odd.stderr)
+    }
+
+    /// The equivalence: `mpirun -np 2 … --sync-bn` against one process with the same global batch,
+    /// default augmentation (SpecAugment, mixup) and dropout, width 8, all eight clips in training, global
+    /// batch 8, 2 epochs (2 steps). The draws are the same clip for clip; what differs is rounding: the sums
+    /// split between the ranks, and the convolution algorithm, which the policy picks by batch size (4 clips
+    /// a rank against 8: im2col or Winograd F(2×2)/F(4×4), with different rounding, which BatchNorm's backward
+    /// magnifies — ConvolutionPolicy's notes). After one step every tensor agrees to 3e-7 relative; after two
+    /// AdamW steps, which follow the sign of near-zero gradients, the worst tensor measured 1.4e-4, so the bar
+    /// is 1e-3 relative (‖two − one‖ / ‖one‖), and the per-step losses agree to 1e-5 relative.
+    func testTwoRanksWithSyncBNEqualOneProcessWithTheWholeBatch() throws {
+        let layout = try TrainClips.makeLayout(label: "mpi-equal")
+        let args = { (out: String) in
+            ["train", "--data", layout, "--test-fold", "none", "--val-fold", "none", "--epochs", "2", "--batch-size", "8",
+             "--width", "8", "--threads", "1", "--seed", "11", "--out", out, "--cache", "none", "--sync-bn"]
+        }
+        let two = Fixtures.scratchDirectory("mpi-equal-2"), one = Fixtures.scratchDirectory("mpi-equal-1")
+        let r2 = try mpirun(2, args(two))
+        XCTAssertEqual(r2.status, 0, "\(r2)")
+        let r1 = try CLI.run(args(one))
+        XCTAssertEqual(r1.status, 0, "\(r1)")
+        let a = try SafetensorsFile(path: two + "/model.safetensors"), b = try SafetensorsFile(path: one + "/model.safetensors")
+        XCTAssertEqual(a.names.sorted(), b.names.sorted())
+        var compared = 0, worst = 0.0
+        for name in b.names {
+            guard let y = try? b.floats(name) else { continue }
+            let x = try a.floats(name)
+            XCTAssertEqual(x.count, y.count, name)
+            var diff = 0.0, norm = 0.0
+            for i in 0..<min(x.count, y.count) { diff += Double(x[i] - y[i]) * Double(x[i] - y[i]); norm += Double(y[i]) * Double(y[i]) }
+            let relative = diff.squareRoot() / max(norm.squareRoot(), 1e-12)
+            worst = max(worst, relative)
+            XCTAssertLessThan(relative, 1e-3, "\(name): ‖2 ranks − 1 process‖/‖1 process‖ = \(relative)")
+            compared += 1
+        }
+        XCTAssertGreaterThan(compared, 10)
+        print("2 ranks --sync-bn vs 1 process: \(compared) tensors, worst relative difference \(worst)")
+        // the training curves too (train loss per epoch, from rank 0's metrics)
+        func losses(_ dir: String) throws -> [Double] {
+            try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+                .map { Double($0.split(separator: ",")[1])! }
+        }
+        let l2 = try losses(two), l1 = try losses(one)
+        XCTAssertEqual(l2.count, 2)
+        for (x, y) in zip(l2, l1) { XCTAssertEqual(x, y, accuracy: 1e-5 * abs(y), "train loss per epoch: \(l2) vs \(l1)") }
+    }
+
+    /// A scheduler's SIGTERM reaching one rank only: the ranks agree on it at the next step (a reduction of the
+    /// stop flag), rank 0 saves, every rank exits 130; `--resume` under 2 ranks then ends with the weights and
+    /// the curves of an uninterrupted 2-rank run, exactly.
+    func testATermToOneRankStopsEveryRankAndTheResumeMatchesAnUninterruptedRun() throws {
+        let layout = try TrainClips.makeLayout(label: "mpi-stop")
+        let out = Fixtures.scratchDirectory("mpi-stop-run"), straight = Fixtures.scratchDirectory("mpi-stop-straight")
+        let p = try startMPI(2, train(layout, out, batch: 2, epochs: 20))
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: out + "/last.safetensors") && p.isRunning && Date() < deadline { usleep(5_000) }
+        let ranks = children(of: p.process.processIdentifier)
+        XCTAssertEqual(ranks.count, 2, "mpirun's ranks: \(ranks)")
+        if let last = ranks.last { kill(last, SIGTERM) }
+        let stopped = p.wait(timeout: 300)
+        XCTAssertEqual(stopped.status, 130, "\(stopped)")
+        XCTAssertEqual(stopped.stderr.components(separatedBy: "interrupted in epoch").count - 1, 1, "rank 0 alone says so: \(stopped.stderr)")
+        let saved = try Checkpoint.read(path: out + "/last.safetensors")
+        XCTAssertLessThan(saved.state.epoch, 20)
+        let resumed = try mpirun(2, train(layout, out, batch: 2, epochs: 20, extra: ["--resume"]))
+        XCTAssertEqual(resumed.status, 0, "\(resumed)")
+        XCTAssertTrue(resumed.stdout.contains("resuming"), resumed.stdout)
+        let once = try mpirun(2, train(layout, straight, batch: 2, epochs: 20))
+        XCTAssertEqual(once.status, 0, "\(once)")
+        func tensors(_ path: String) throws -> [String: [Float]] {
+            let f = try SafetensorsFile(path: path)
+            var d: [String: [Float]] = [:]
+            for n in f.names { d[n] = try? f.floats(n) }
+            return d
+        }
+        XCTAssertEqual(try tensors(out + "/last.safetensors"), try tensors(straight + "/last.safetensors"), "resumed ≠ uninterrupted")
+        func curves(_ dir: String) throws -> [String] {
+            try String(contentsOfFile: dir + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",").prefix(6).joined(separator: ",") }
+        }
+        XCTAssertEqual(try curves(out), try curves(straight))
+    }
+}
