@@ -25,7 +25,10 @@ final class SourceLayeringTests: XCTestCase {
             // the learning curves plot `EpochMetrics` rows
             "Visualization": ["Support", "Model"],
             "Inference": network.union(sound).union(["Visualization"]),
-            "Training": network.union(sound).union(["Data", "Visualization"]),
+            // the process group of `mpirun` training
+            "Distributed": ["Support"],
+            // validation's scores and confusion picture go to TensorBoard
+            "Training": network.union(sound).union(["Data", "Visualization", "Distributed", "Evaluation"]),
             "Evaluation": network.union(sound).union(["Data", "Inference", "Visualization"]),
             "Export": network.union(sound).union(["Inference"]),
             "Benchmark": network.union(sound).union(["Training"]),
