@@ -3,6 +3,15 @@
 /// the convolution becomes W (K × C·kh·kw) · col (C·kh·kw × OH·OW). `ld` lets several images sit side by
 /// side in one wider matrix (one GEMM for a group of small images).
 enum Im2col {
+    /// The output columns jLo..<jHi whose input column j·sw − pw + v (kernel tap v) lies inside [0, W).
+    @inline(__always)
+    static func insideColumns(shape s: ConvolutionShape, tap v: Int, width: Int, outWidth ow: Int) -> (Int, Int) {
+        let sw = s.strideW
+        let jLo = min(ow, max(0, (s.padW - v + sw - 1) / sw))
+        let last = width - 1 + s.padW - v  // j·sw ≤ last (negative: no column at all)
+        return (jLo, last < 0 ? jLo : max(jLo, min(ow, last / sw + 1)))
+    }
+
     // x is (C,H,W), col is (C·kh·kw) rows of `ld` floats, OH·OW of them written
     static func gather(
         shape s: ConvolutionShape, height: Int, width: Int, outHeight oh: Int, outWidth ow: Int,
@@ -14,10 +23,7 @@ enum Im2col {
             for u in 0..<kh {
                 for v in 0..<kw {
                     let row = col + ((c * kh + u) * kw + v) * ld
-                    // Output columns j whose input column j·sw − pw + v lies inside [0, W).
-                    let jLo = min(ow, max(0, (s.padW - v + sw - 1) / sw))
-                    let last = width - 1 + s.padW - v  // j·sw ≤ last (negative: no column at all)
-                    let jHi = last < 0 ? jLo : max(jLo, min(ow, last / sw + 1))
+                    let (jLo, jHi) = insideColumns(shape: s, tap: v, width: width, outWidth: ow)
                     for i in 0..<oh {
                         let h = i * sh - s.padH + u
                         let dst = row + i * ow
@@ -50,9 +56,7 @@ enum Im2col {
             for u in 0..<kh {
                 for v in 0..<kw {
                     let row = col + ((c * kh + u) * kw + v) * ld
-                    let jLo = min(ow, max(0, (s.padW - v + sw - 1) / sw))
-                    let last = width - 1 + s.padW - v  // j·sw ≤ last (negative: no column at all)
-                    let jHi = last < 0 ? jLo : max(jLo, min(ow, last / sw + 1))
+                    let (jLo, jHi) = insideColumns(shape: s, tap: v, width: width, outWidth: ow)
                     for i in 0..<oh {
                         let h = i * sh - s.padH + u
                         if h < 0 || h >= height { continue }

@@ -173,16 +173,7 @@ public final class BatchNorm2d {
                 let sp = s.baseAddress!
                 parallel.chunks(c) { channels, _ in
                     for ch in channels {
-                        var sumDy = 0.0, sumDyH = 0.0
-                        for b in 0..<n {
-                            let o = (b * c + ch) * plane
-                            let d = dyp + o, h = hp + o
-                            if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
-                            sumDy += Double(VectorReductions.sum(d, plane))
-                            sumDyH += Double(VectorReductions.dot(d, h, plane))
-                        }
-                        sp[ch] = sumDy
-                        sp[c + ch] = sumDyH
+                        (sp[ch], sp[c + ch]) = Self.channelSums(ch, dy: dyp, normalized: hp, output: yp, relu: relu, n: n, c: c, plane: plane)
                     }
                 }
             }
@@ -200,13 +191,7 @@ public final class BatchNorm2d {
                     if let global {
                         (sumDy, sumDyH) = (global[ch], global[c + ch])
                     } else {
-                        for b in 0..<n {
-                            let o = (b * c + ch) * plane
-                            let d = dyp + o, h = hp + o
-                            if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
-                            sumDy += Double(VectorReductions.sum(d, plane))
-                            sumDyH += Double(VectorReductions.dot(d, h, plane))
-                        }
+                        (sumDy, sumDyH) = Self.channelSums(ch, dy: dyp, normalized: hp, output: yp, relu: relu, n: n, c: c, plane: plane)
                         weightGradient[ch] += Float(sumDyH)
                         biasGradient[ch] += Float(sumDy)
                     }
@@ -224,5 +209,20 @@ public final class BatchNorm2d {
                 }
             }
         }
+    }
+
+    /// Channel `ch`'s Σdy and Σdy·x̂ over the batch (in double), masking dy in place by y > 0 first when the
+    /// ReLU was fused: the two sums every form of the backward needs, local or reduced over ranks.
+    private static func channelSums(_ ch: Int, dy dyp: UnsafeMutablePointer<Float>, normalized hp: UnsafeMutablePointer<Float>,
+                                    output yp: UnsafeMutablePointer<Float>, relu: Bool, n: Int, c: Int, plane: Int) -> (Double, Double) {
+        var sumDy = 0.0, sumDyH = 0.0
+        for b in 0..<n {
+            let o = (b * c + ch) * plane
+            let d = dyp + o, h = hp + o
+            if relu { let q = yp + o; for i in 0..<plane { d[i] = q[i] > 0 ? d[i] : 0 } }
+            sumDy += Double(VectorReductions.sum(d, plane))
+            sumDyH += Double(VectorReductions.dot(d, h, plane))
+        }
+        return (sumDy, sumDyH)
     }
 }
