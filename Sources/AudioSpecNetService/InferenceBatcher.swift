@@ -21,7 +21,9 @@ public final class InferenceBatcher: @unchecked Sendable {
         let continuation: CheckedContinuation<Output, any Error>
     }
 
-    public let classifier: Classifier
+    /// The models and test-time views each window's softmax is averaged over (one model, one view: its own).
+    public let models: AveragedClassifier
+    public var classifier: Classifier { models.first }
     public let frames: Int
     public let maxBatch: Int
     public let batchWindow: Duration
@@ -36,9 +38,9 @@ public final class InferenceBatcher: @unchecked Sendable {
     private var finished = false
 
     /// `frames`: the width of every log-mel the network will see (the model's window).
-    public init(classifier: Classifier, frames: Int, maxBatch: Int, batchWindow: Duration, maxQueued: Int,
+    public init(models: AveragedClassifier, frames: Int, maxBatch: Int, batchWindow: Duration, maxQueued: Int,
                 onBatch: @escaping @Sendable (Int, Duration) -> Void = { _, _ in }) {
-        self.classifier = classifier
+        self.models = models
         self.frames = frames
         self.maxBatch = max(1, maxBatch)
         self.batchWindow = batchWindow
@@ -135,12 +137,8 @@ public final class InferenceBatcher: @unchecked Sendable {
                 }
             }
             let began = ContinuousClock.now
-            let logits = classifier.forward(Array(rows[start..<end]), frames: frames, observe: observe)
+            probabilities += models.probabilities(Array(rows[start..<end]), frames: frames, observe: observe)
             onBatch(end - start, ContinuousClock.now - began)
-            let c = classifier.classes.count
-            for row in logits {
-                probabilities.append(row.withUnsafeBufferPointer { SoftmaxCrossEntropy.probabilities(logits: $0.baseAddress!, classes: c) })
-            }
             start = end
         }
         for (j, job) in jobs.enumerated() {

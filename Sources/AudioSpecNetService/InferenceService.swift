@@ -16,7 +16,9 @@ import NIOCore
 /// immutable classes and front end.)
 public final class InferenceService: @unchecked Sendable {
     public let configuration: ServiceConfiguration
+    /// The first model: its front end and classes are the service's.
     public let classifier: Classifier
+    public let models: AveragedClassifier
     public let metrics: ServiceMetrics
     public let batcher: InferenceBatcher
     /// Where each request's front end runs: bounded, and the service's own.
@@ -33,17 +35,26 @@ public final class InferenceService: @unchecked Sendable {
     /// The routes as path → method names (tests compare them with the OpenAPI document).
     public static var routeTable: [String: [String]] { routes.mapValues { $0.map(\.rawValue) } }
 
-    public init(configuration: ServiceConfiguration, classifier: Classifier, modelDescription: String) throws {
+    public convenience init(configuration: ServiceConfiguration, classifier: Classifier, modelDescription: String) throws {
+        try self.init(configuration: configuration, models: try AveragedClassifier(classifiers: [classifier]), modelDescription: modelDescription)
+    }
+
+    /// `models`: an ensemble and/or test-time views (`serve --model A --model B --tta K`), averaged as `infer`
+    /// averages them.
+    public init(configuration: ServiceConfiguration, models: AveragedClassifier, modelDescription: String) throws {
         try configuration.validate()
         self.configuration = configuration
-        self.classifier = classifier
+        self.models = models
+        classifier = models.first
+        // a pass is the batcher's batch, as `infer`'s are its own
+        for model in models.classifiers { model.maxBatch = configuration.maxBatch }
         self.modelDescription = modelDescription
         let config = classifier.config
         plan = WindowPlan(config: config)
         let metrics = ServiceMetrics()
         self.metrics = metrics
         frontEndWorkers = FrontEndWorkers(threads: configuration.frontEndThreads, maxQueued: configuration.maxQueuedRequests)
-        batcher = InferenceBatcher(classifier: classifier, frames: plan.windowFrames, maxBatch: configuration.maxBatch,
+        batcher = InferenceBatcher(models: models, frames: plan.windowFrames, maxBatch: configuration.maxBatch,
                                    batchWindow: configuration.batchWindow, maxQueued: configuration.maxQueuedRequests,
                                    onBatch: { metrics.batch(windows: $0, duration: $1) })
     }
@@ -149,6 +160,9 @@ public final class InferenceService: @unchecked Sendable {
         return JSONText.object([
             ("status", JSONText.string("ok")), ("version", JSONText.string(audioSpecNetVersion)),
             ("model", JSONText.object([("source", JSONText.string(modelDescription)),
+                                       ("models", String(models.classifiers.count)),
+                                       ("tta_views", String(models.offsets.count)),
+                                       ("tta_shift_seconds", JSONText.number(models.shiftSeconds)),
                                        ("parameters", String(classifier.model.arena.parameterCount)),
                                        ("classes", "[" + classifier.classes.map(JSONText.string).joined(separator: ",") + "]"),
                                        ("frontend", frontend)])),

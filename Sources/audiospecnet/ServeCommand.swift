@@ -13,14 +13,15 @@ struct ServeCommand: AsyncParsableCommand {
         web front end works unchanged; POST /classify with the audio file as the body (curl --data-binary @clip.wav) \
         returns what `infer --json` prints (?top=k for more classes); GET /health, GET /metrics (Prometheus) and \
         GET /openapi.json. Requests that arrive within --batch-window share one forward pass (at most --max-batch \
-        windows). Errors are JSON ({"error": "...", "status": N}): 400 bad JSON/base64/empty body, 404, 405, \
+        windows). --model more than once serves an ensemble and --tta K averages K time shifts of each window, \
+        exactly as `infer` does (one path). Errors are JSON ({"error": "...", "status": N}): 400 bad JSON/base64/empty body, 404, 405, \
         413 body over --max-body or audio over --max-seconds, 422 not readable audio, 503 overloaded.
 
         Binds to 127.0.0.1 unless --host says otherwise. SIGTERM or Ctrl-C: stops taking connections, finishes \
         the requests in flight and exits 0.
         """)
 
-    @OptionGroup var modelOption: ModelOptions
+    @OptionGroup var models: ClassifierOptions
 
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port, printed at start).") var port = 8000
@@ -55,14 +56,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let model = try modelOption.path()
+        let paths = try models.paths()
+        let model = paths.joined(separator: " + ")
         var configuration = try configuration()
         configuration.frontEndThreads = compute.count
-        let classifier = try Classifier(modelPath: model, context: compute.context)
-        let service = try InferenceService(configuration: configuration, classifier: classifier, modelDescription: model)
+        let averaged = try AveragedClassifier(classifiers: try models.classifiers(context: compute.context), tta: models.tta,
+                                              shiftSeconds: models.ttaShift)
+        let service = try InferenceService(configuration: configuration, models: averaged, modelDescription: model)
         let server = ServiceServer(service: service, signals: [.sigterm, .sigint])
         if let port = await server.port() {
-            FileHandleOutput.standardError("serving \(model) (\(classifier.classes.count) classes) on http://\(configuration.host):\(port) — POST /inference, POST /classify, GET /health, /metrics, /openapi.json")
+            let views = models.tta > 1 ? ", \(models.tta) TTA views" : ""
+            FileHandleOutput.standardError("serving \(model) (\(averaged.first.classes.count) classes\(views)) on http://\(configuration.host):\(port) — POST /inference, POST /classify, GET /health, /metrics, /openapi.json")
         }
         do {
             try await server.wait()

@@ -28,7 +28,7 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `--model` for `infer` and `eval`, where it may repeat: the models' softmax is averaged (an ensemble), and
+/// `--model` for `infer`, `eval` and `serve`, where it may repeat: the models' softmax is averaged (an ensemble), and
 /// `--tta K`: each window's softmax averaged over K time shifts.
 struct ClassifierOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The model file (model.safetensors written by train or export); give it more than once to average the models' softmax (an ensemble; they must share front end and classes). Default: the model shipped with the tool, \(DefaultModel.summary()).", valueName: "FILE"),

@@ -28,12 +28,22 @@ final class TestServer {
         return path
     }()
 
-    init(configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
+    /// The same depth and width with other weights: an ensemble's second model.
+    static let secondModelPath: String = {
+        let path = Fixtures.scratchDirectory("serve-model") + "/recipe-depth-w8-seed2.safetensors"
+        try! InferTestSupport.writeModel(config: AudioCNNConfig(width: 8, blocks: [3, 4, 6, 3], numClasses: 50),
+                                         classes: ESC50Classes.names, to: path, seed: 2)
+        return path
+    }()
+
+    /// `models`: the files served (an ensemble when more than one), with `tta` views.
+    init(models: [String] = [TestServer.modelPath], tta: Int = 1, configure: (inout ServiceConfiguration) -> Void = { _ in }) async throws {
         var configuration = ServiceConfiguration()
         configuration.port = 0
         configure(&configuration)
-        let service = try InferenceService(configuration: configuration, classifier: try Classifier(modelPath: Self.modelPath, context: ComputeContext(threads: 2)),
-                                           modelDescription: Self.modelPath)
+        let averaged = try AveragedClassifier(classifiers: try models.map { try Classifier(modelPath: $0, context: ComputeContext(threads: 2)) },
+                                              tta: tta)
+        let service = try InferenceService(configuration: configuration, models: averaged, modelDescription: models.joined(separator: " + "))
         server = ServiceServer(service: service)
         guard let port = await server.port() else {
             try await server.wait()

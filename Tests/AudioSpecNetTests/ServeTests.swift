@@ -77,6 +77,42 @@ final class ServeTests: XCTestCase {
         XCTAssertNil(short.json["windows"])
     }
 
+    /// `serve --model A --model B --tta 3`: every class's probability of a 12 s file equals what `infer` with
+    /// the same models and views reports (one path: `AveragedClassifier`), and /health says what is served.
+    func testEnsembleAndTTAEqualInfer() async throws {
+        let models = [TestServer.modelPath, TestServer.secondModelPath]
+        let server = try await TestServer(models: models, tta: 3)
+        let (samples, rate) = try InferTestSupport.samples(Self.clip)
+        let long = Fixtures.scratchDirectory("serve-tta") + "/twelve-seconds.wav"
+        try InferTestSupport.writeWAV(samples + samples + Array(samples.prefix(2 * rate)), channels: 1, sampleRate: rate, to: long)
+        let reply = try await server.send("POST", "/classify?top=50", body: try Data(contentsOf: URL(fileURLWithPath: long)))
+        let health = try await server.send("GET", "/health")
+        try await server.close()
+        XCTAssertEqual(reply.status, 200, reply.text.prefix(300).description)
+        let model = try XCTUnwrap(health.json["model"] as? [String: Any])
+        XCTAssertEqual(model["models"] as? Int, 2)
+        XCTAssertEqual(model["tta_views"] as? Int, 3)
+
+        var options = InferenceOptions()
+        options.tta = 3
+        let runner = try InferenceRunner(classifiers: try models.map { try Classifier(modelPath: $0) }, options: options)
+        var local: FileResult?
+        runner.run([long]) { local = $0 }
+        let expected = try XCTUnwrap(local).probabilities
+        let served = try XCTUnwrap(reply.json["predictions"] as? [[String: Any]])
+        XCTAssertEqual(served.count, 50)
+        for p in served {
+            let index = try XCTUnwrap(ESC50Classes.names.firstIndex(of: p["class"] as? String ?? ""))
+            XCTAssertEqual(p["confidence"] as? Double ?? -1, Double(expected[index]), accuracy: 1e-5, "\(p)")
+        }
+        // and the ensemble with its views is not the first model alone
+        let single = try InferenceRunner(classifier: try Classifier(modelPath: models[0]), options: InferenceOptions())
+        var alone: FileResult?
+        single.run([long]) { alone = $0 }
+        let gap = zip(try XCTUnwrap(alone).probabilities, expected).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(gap, 1e-4)
+    }
+
     /// Every bad request gets its status and a JSON error, and the server keeps serving.
     func testBadRequestsGetJSONErrorsAndTheServerSurvives() async throws {
         let server = try await TestServer { $0.maxBodyBytes = 400_000; $0.maxSeconds = 10 }

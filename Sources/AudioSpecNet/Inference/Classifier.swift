@@ -61,10 +61,13 @@ public final class Classifier {
 
     /// Softmax probabilities for each spectrogram (see `logits`).
     public func probabilities(_ spectrograms: [[Float]], frames: Int) -> [[Float]] {
+        softmax(logits(spectrograms, frames: frames))
+    }
+
+    /// The softmax of each row of logits.
+    public func softmax(_ logits: [[Float]]) -> [[Float]] {
         let c = classes.count
-        return logits(spectrograms, frames: frames).map { row in
-            row.withUnsafeBufferPointer { SoftmaxCrossEntropy.probabilities(logits: $0.baseAddress!, classes: c) }
-        }
+        return logits.map { row in row.withUnsafeBufferPointer { SoftmaxCrossEntropy.probabilities(logits: $0.baseAddress!, classes: c) } }
     }
 
     /// One forward pass over a batch of spectrograms; `observe` sees every feature map.

@@ -36,6 +36,8 @@ public final class InferenceRunner {
     /// Every model whose softmax is averaged (an ensemble: `--model` given more than once); the first is `classifier`.
     public let classifiers: [Classifier]
     public let options: InferenceOptions
+    /// The models and views each window's softmax is averaged over.
+    public let models: AveragedClassifier
     /// How each file is cut into windows (`options`' window and hop, checked there).
     public let plan: WindowPlan
     public var windowSamples: Int { plan.windowSamples }
@@ -51,20 +53,8 @@ public final class InferenceRunner {
     /// An ensemble: the models must share the front end and the classes (in order), or they are refused with
     /// a line naming the file that differs.
     public init(classifiers: [Classifier], options: InferenceOptions) throws {
-        guard let classifier = classifiers.first else { throw AudioSpecNetError.invalidArgument("no model to classify with") }
-        for other in classifiers.dropFirst() {
-            guard other.config == classifier.config else {
-                throw AudioSpecNetError.file(path: other.modelPath, reason: "its front end differs from \(classifier.modelPath)'s (an ensemble's models must share it)")
-            }
-            guard other.classes == classifier.classes else {
-                throw AudioSpecNetError.file(path: other.modelPath, reason: "its classes differ from \(classifier.modelPath)'s (an ensemble's models must share them, in order)")
-            }
-        }
-        guard (1...64).contains(options.tta) else { throw AudioSpecNetError.invalidArgument("--tta must be 1…64 views, got \(options.tta)") }
-        guard options.ttaShiftSeconds.isFinite, options.ttaShiftSeconds >= 0, options.ttaShiftSeconds <= 600 else {
-            throw AudioSpecNetError.invalidArgument("the TTA shift must be 0…600 seconds, got \(options.ttaShiftSeconds)")
-        }
-        self.classifier = classifier
+        models = try AveragedClassifier(classifiers: classifiers, tta: options.tta, shiftSeconds: options.ttaShiftSeconds)
+        self.classifier = models.first
         self.classifiers = classifiers
         self.options = options
         plan = try WindowPlan(windowSeconds: options.windowSeconds, hopSeconds: options.hopSeconds, config: classifier.config)
@@ -139,9 +129,9 @@ public final class InferenceRunner {
         if options.embeddings && !all.isEmpty {
             (probabilities, embeddings) = classifier.probabilitiesAndEmbeddings(all, frames: windowFrames)
             // embeddings are the first model's; the probabilities are the ensemble's and the views' mean
-            if classifiers.count > 1 || options.tta > 1 { probabilities = averagedProbabilities(all) }
+            if !models.isSingle { probabilities = models.probabilities(all, frames: windowFrames) }
         } else if !all.isEmpty {
-            probabilities = averagedProbabilities(all)
+            probabilities = models.probabilities(all, frames: windowFrames)
         }
         var offset = 0
         for piece in pieces {
@@ -165,32 +155,7 @@ public final class InferenceRunner {
     }
 
     /// The frame offsets of the TTA views: K evenly spaced over ±shift (0 alone for K = 1).
-    public var ttaOffsets: [Int] {
-        let k = options.tta
-        guard k > 1 else { return [0] }
-        let shift = options.ttaShiftSeconds * Double(classifier.config.sampleRate) / Double(classifier.config.hopLength)
-        return (0..<k).map { j in Int((shift * (2 * Double(j) / Double(k - 1) - 1)).rounded()) }
-    }
-
-    /// The softmax of each window averaged over the models and the TTA views, one model and view at a time
-    /// (the batch stays `maxBatch`); with one model and no TTA exactly the model's own.
-    func averagedProbabilities(_ spectrograms: [[Float]]) -> [[Float]] {
-        let offsets = ttaOffsets
-        if classifiers.count == 1 && offsets == [0] { return classifier.probabilities(spectrograms, frames: windowFrames) }
-        let mels = classifier.config.nMels, frames = windowFrames
-        var sums = [[Double]](repeating: [], count: spectrograms.count)
-        for offset in offsets {
-            let views = offset == 0 ? spectrograms : spectrograms.map { FrameRoll.rolled($0, rows: mels, frames: frames, by: offset) }
-            for model in classifiers {
-                for (i, p) in model.probabilities(views, frames: frames).enumerated() {
-                    if sums[i].isEmpty { sums[i] = [Double](repeating: 0, count: p.count) }
-                    for k in p.indices { sums[i][k] += Double(p[k]) }
-                }
-            }
-        }
-        let n = Double(offsets.count * classifiers.count)
-        return sums.map { $0.map { Float($0 / n) } }
-    }
+    public var ttaOffsets: [Int] { models.offsets }
 
     /// A forward pass of one window that keeps the channel mean of every feature map.
     func captureFeatures(_ spectrogram: [Float]) -> FeatureCapture {
