@@ -73,6 +73,7 @@ extension TrainingData {
         let data = TrainingData(store: store, classes: classes, train: trainSplit, validation: validation, test: testSplit,
                                 trainFolds: trainFolds, metadataHash: fnv1a64Hex(Data(listing.utf8)))
         data.notes = notes + [selection.summary]
+        data.clipPaths = paths
         return data
     }
 

@@ -44,6 +44,13 @@ public final class TrainingData {
     public let trainFolds: [Int]
     public let metadataHash: String
     public var notes: [String] = []
+    /// The file of each clip of the store, by store index.
+    public var clipPaths: [String] = []
+    /// With waveform mixing: the training clips' waveforms, and each store index's row in them (−1: none).
+    public private(set) var waveforms: WaveformStore?
+    public private(set) var waveformRows: [Int] = []
+    /// The front end that turns a mixed waveform into the network's input (the spectrograms' own).
+    public private(set) var waveformFrontEnd: FrontEnd?
     /// `path,label,split` of every clip in use, written to the run folder as `split.csv`.
     public var splitCSV: String {
         var out = "path,label,split\n"
@@ -84,6 +91,24 @@ public final class TrainingData {
         let list = (train.names + ["|"] + validation.names + ["|"] + test.names).joined(separator: "\n")
         return [("classes", "\(classes.count)"), ("train-clips", "\(train.count)"), ("val-clips", "\(validation.count)"),
                 ("test-clips", "\(test.count)"), ("metadata-hash", metadataHash), ("clip-list", fnv1a64Hex(Data(list.utf8)))]
+    }
+
+    /// Decodes the training clips' waveforms (`--mixup-domain waveform`), once per run.
+    public func loadWaveforms(frontEnd: FrontEnd, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false }) throws {
+        precondition(clipPaths.count == store.count, "the clips' paths are needed to decode their waveforms")
+        let unique = Array(Set(train.indices)).sorted()
+        waveforms = try WaveformStore.build(paths: unique.map { clipPaths[$0] }, frontEnd: frontEnd, threads: threads, isCancelled: isCancelled)
+        waveformRows = Array(repeating: -1, count: store.count)
+        for (row, index) in unique.enumerated() { waveformRows[index] = row }
+        waveformFrontEnd = frontEnd
+    }
+
+    /// Waveforms given directly (tests): `waveforms` row r belongs to store index `indices[r]`.
+    public func setWaveforms(_ waveforms: WaveformStore, storeIndices indices: [Int], frontEnd: FrontEnd) {
+        self.waveforms = waveforms
+        waveformRows = Array(repeating: -1, count: store.count)
+        for (row, index) in indices.enumerated() { waveformRows[index] = row }
+        waveformFrontEnd = frontEnd
     }
 
     /// Opens the ESC-50 layout, selects the folds, and builds the spectrograms (in parallel over `threads`,
@@ -160,6 +185,7 @@ public final class TrainingData {
         let data = TrainingData(store: store, classes: classes, train: trainSplit, validation: valSplit,
                                 test: testSplit, trainFolds: train, metadataHash: dataset.metadata.contentHash)
         data.notes = notes
+        data.clipPaths = all.map { dataset.path(of: $0) }
         return data
     }
 }

@@ -88,6 +88,12 @@ public struct Mixup: Codable, Equatable, Sendable {
     }
 }
 
+/// Where mixup mixes: the log-mel in dB (the recipe's spectrogram mixup) or the two waveforms before the
+/// front end, with BC learning's level-aware coefficient (`WaveformMixing`).
+public enum MixupDomain: String, Codable, Sendable, CaseIterable {
+    case spectrogram, waveform
+}
+
 /// Seeds for the independent random streams of a run, derived from the run's seed so that any step's
 /// draws can be recreated without replaying the steps before it (a resumed run needs no saved
 /// augmentation state, and a batch can be prepared on another thread ahead of time).

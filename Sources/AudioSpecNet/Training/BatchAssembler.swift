@@ -84,9 +84,9 @@ public final class BatchAssembler {
             return d
         }
         let mix = options.mixup.draw(batch: n, rng: &rng)
-        // position j of the global batch, augmented, into dst
-        func build(_ j: Int, into dst: UnsafeMutablePointer<Float>) {
-            dst.update(from: store.pointer(data.train.indices[order[lo + j]]), count: per)
+        // position j of the global batch, augmented, into dst (its log-mel from the store, or already in dst)
+        func build(_ j: Int, into dst: UnsafeMutablePointer<Float>, fromStore: Bool = true) {
+            if fromStore { dst.update(from: store.pointer(data.train.indices[order[lo + j]]), count: per) }
             if options.timeShift != nil {
                 FrameRoll.roll(dst, rows: store.mels, frames: store.frames, by: draws[j].shift, scratch: batch.scratch.data + per)
             }
@@ -102,7 +102,22 @@ public final class BatchAssembler {
         SoftmaxCrossEntropy.writeTargets(labels: batch.labels, classes: classes, smoothing: options.labelSmoothing,
                                          mix: mix.map { m in (partners: mine.map { data.train.labels[order[lo + m.partners[$0]]] }, lambda: m.lambda) },
                                          into: batch.targets.data)
-        if let mix {
+        if let mix, options.mixupDomain == .waveform, let waves = data.waveforms, let frontEnd = data.waveformFrontEnd {
+            // the two clips' waveforms mixed at BC learning's coefficient, then the log-mel and clip j's own draws
+            var mixed = [Float](repeating: 0, count: waves.samplesPerClip)
+            for (i, j) in mine.enumerated() {
+                let a = data.waveformRows[data.train.indices[order[lo + j]]]
+                let b = data.waveformRows[data.train.indices[order[lo + mix.partners[j]]]]
+                precondition(a >= 0 && b >= 0, "waveform mixing: a training clip without its waveform")
+                let p = WaveformMixing.coefficient(ratio: Double(mix.lambda), level1: waves.levels[a], level2: waves.levels[b])
+                mixed.withUnsafeMutableBufferPointer {
+                    WaveformMixing.mix(waves.pointer(a), waves.pointer(b), count: waves.samplesPerClip, coefficient: p, into: $0.baseAddress!)
+                }
+                let dst = batch.input.data + i * per
+                frontEnd.logMel(samples: mixed).withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: per) }
+                build(j, into: dst, fromStore: false)
+            }
+        } else if let mix {
             // x ← λ·x + (1−λ)·partner, the partner rebuilt from its own draws (bit for bit what one process mixes)
             let a = mix.lambda, b = 1 - mix.lambda, q = batch.scratch.data
             for (i, j) in mine.enumerated() {

@@ -19,6 +19,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var dropout: Float = 0.5
     public var specAugment = SpecAugment()
     public var mixup = Mixup()
+    /// `--mixup-domain waveform`: a mixed batch mixes the clips' waveforms (BC learning) instead of their
+    /// log-mels (nil: the spectrogram, the recipe; joins `identity` only when set to waveform).
+    public var mixupDomain: MixupDomain?
     public var seed: UInt64 = 0
     public var architecture: AudioCNNConfig = .recipe
     public var frontEnd: FrontEndConfig = .recipe
@@ -67,7 +70,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
         case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation
-        case worldSize = "world_size", syncBatchNorm = "sync_bn"
+        case worldSize = "world_size", syncBatchNorm = "sync_bn", mixupDomain = "mixup_domain"
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -117,7 +120,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if freezeBackbone == true {
             guard initFrom != nil else { throw bad("a frozen backbone needs a model to start from") }
             guard ema == nil, teachers == nil else { throw bad("a frozen backbone trains fc alone: --ema and --teacher are for whole-network runs") }
-            guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil else {
+            guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil,
+                  mixupDomain != .waveform else {
                 throw bad("a frozen backbone's features are computed once per clip: SpecAugment, mixup, gain and time shift must be off")
             }
         }
@@ -136,6 +140,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if freezeBackbone == true { keys.append(("freeze-backbone", "true")) }
         if let gain { keys.append(("gain-db", "\(gain.lowDB):\(gain.highDB)")) }
         if let timeShift { keys.append(("time-shift", "\(timeShift.maxSeconds)")) }
+        if mixupDomain == .waveform { keys.append(("mixup-domain", "waveform")) }
         if let ema { keys.append(("ema", "\(ema.decay) warm-up power \(ema.warmupPower)")) }
         if let teachers, !teachers.isEmpty {
             keys.append(("teachers", (teacherWeights ?? ["unread"]).joined(separator: ",")))
@@ -164,6 +169,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         mixup.probability = 0
         gain = nil
         timeShift = nil
+        mixupDomain = nil
     }
 
     /// The first setting whose value differs, as (key, saved, now).
@@ -189,8 +195,13 @@ extension TrainingData {
         selection.esc10 = options.esc10 ?? false
         selection.seed = options.seed
         do {
-            return try load(selection, frontEnd: options.frontEnd, threads: options.threads, cacheDirectory: cacheDirectory,
-                            isCancelled: { cancellation.isCancelled }, progress: progress)
+            let data = try load(selection, frontEnd: options.frontEnd, threads: options.threads, cacheDirectory: cacheDirectory,
+                                isCancelled: { cancellation.isCancelled }, progress: progress)
+            if options.mixupDomain == .waveform && options.mixup.probability > 0 {
+                try data.loadWaveforms(frontEnd: try FrontEnd(config: options.frontEnd), threads: options.threads,
+                                       isCancelled: { cancellation.isCancelled })
+            }
+            return data
         } catch is CancellationError {
             throw TrainingStop.cancelled
         }
