@@ -1,6 +1,7 @@
 import AudioSpecNet
 import Foundation
 import XCTest
+import _TestSupport
 
 /// `--mixup-domain waveform`: BC learning's coefficient and mix, the sound level, and the batches built with it.
 final class WaveformMixingTests: XCTestCase {
@@ -29,10 +30,14 @@ final class WaveformMixingTests: XCTestCase {
         let quiet = [Float](repeating: 0, count: 8_000), half = [Float](repeating: 0.5, count: 8_000)
         XCTAssertEqual(quiet.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: config) }, -80, accuracy: 1e-9)
         XCTAssertEqual(half.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: config) }, 10 * log10(0.25), accuracy: 1e-9)
-        // a burst in one frame sets the level of the whole clip
+        // a burst filling one frame (frames start every hop) sets the level of the whole clip; shifted off the
+        // frame grid by 76 samples, the best frame holds 948 of its 1 024 samples
         var burst = quiet
-        for i in 3_000..<(3_000 + config.nFFT) { burst[i] = 0.1 }
-        XCTAssertEqual(burst.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: config) }, -20, accuracy: 0.1)
+        for i in 3_072..<(3_072 + config.nFFT) { burst[i] = 0.1 }
+        XCTAssertEqual(burst.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: config) }, -20, accuracy: 1e-6)  // 0.1 in float32
+        var off = quiet
+        for i in 3_148..<(3_148 + config.nFFT) { off[i] = 0.1 }
+        XCTAssertEqual(off.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: config) }, 10 * log10(0.01 * 948 / 1_024), accuracy: 1e-6)
     }
 
     /// A mixed batch in the waveform domain is the log-mel of the BC mix of each clip and its mixup partner
