@@ -63,49 +63,32 @@ public final class SpectrogramStore: @unchecked Sendable {
         if let directory { try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let lock = NSLock()
         var done = 0, computed = 0, cached = 0
-        var failure: Error? = nil
-        let workers = max(1, min(threads, paths.count))
         let perClip = store.valuesPerClip
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < paths.count {
-                defer { i += workers }
-                lock.lock()
-                if failure == nil && isCancelled() { failure = CancellationError() }
-                let failed = failure != nil
-                lock.unlock()
-                if failed { return }
-                do {
-                    let path = paths[i]
-                    var fromCache = false
-                    var cachePath: String? = nil
-                    if let directory {
-                        guard let bytes = FileManager.default.contents(atPath: path) else {
-                            throw AudioSpecNetError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
-                        }
-                        cachePath = directory + "/" + fnv1a64Hex(bytes) + ".logmel"
-                        fromCache = readCache(cachePath!, mels: store.mels, frames: store.frames, into: store.pointer(i))
-                    }
-                    if !fromCache {
-                        let values = try frontEnd.logMel(path: path)
-                        guard values.count == perClip else {
-                            throw AudioSpecNetError.format(path: path, reason: "front end gave \(values.count) values, expected \(perClip)")
-                        }
-                        store.pointer(i).update(from: values, count: perClip)
-                        if let cachePath { writeCache(cachePath, mels: store.mels, frames: store.frames, values: values) }
-                    }
-                    lock.lock()
-                    done += 1
-                    if fromCache { cached += 1 } else { computed += 1 }
-                    progress(done, paths.count)
-                    lock.unlock()
-                } catch {
-                    lock.lock(); if failure == nil { failure = error }; lock.unlock()
-                    return
+        try FileWorkers.forEach(count: paths.count, threads: threads, isCancelled: isCancelled) { i in
+            let path = paths[i]
+            var fromCache = false
+            var cachePath: String? = nil
+            if let directory {
+                guard let bytes = FileManager.default.contents(atPath: path) else {
+                    throw AudioSpecNetError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
                 }
+                cachePath = directory + "/" + fnv1a64Hex(bytes) + ".logmel"
+                fromCache = readCache(cachePath!, mels: store.mels, frames: store.frames, into: store.pointer(i))
             }
+            if !fromCache {
+                let values = try frontEnd.logMel(path: path)
+                guard values.count == perClip else {
+                    throw AudioSpecNetError.format(path: path, reason: "front end gave \(values.count) values, expected \(perClip)")
+                }
+                store.pointer(i).update(from: values, count: perClip)
+                if let cachePath { writeCache(cachePath, mels: store.mels, frames: store.frames, values: values) }
+            }
+            lock.lock()
+            done += 1
+            if fromCache { cached += 1 } else { computed += 1 }
+            progress(done, paths.count)
+            lock.unlock()
         }
-        if let failure { throw failure }
         store.statistics = Statistics(computed: computed, fromCache: cached,
                                       seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         return store

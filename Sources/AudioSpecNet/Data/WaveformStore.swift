@@ -40,29 +40,12 @@ public final class WaveformStore: @unchecked Sendable {
                              isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> WaveformStore {
         let store = WaveformStore(samplesPerClip: frontEnd.clip.sampleCount, count: paths.count)
         let lock = NSLock()
-        var failure: Error? = nil
-        let workers = max(1, min(threads, paths.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < paths.count {
-                defer { i += workers }
-                lock.lock()
-                if failure == nil && isCancelled() { failure = CancellationError() }
-                let failed = failure != nil
-                lock.unlock()
-                if failed { return }
-                do {
-                    let fitted = frontEnd.clip.fit(try frontEnd.waveform(path: paths[i]))
-                    store.pointer(i).update(from: fitted, count: store.samplesPerClip)
-                    let level = fitted.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: frontEnd.config) }
-                    lock.lock(); store.levels[i] = level; lock.unlock()
-                } catch {
-                    lock.lock(); if failure == nil { failure = error }; lock.unlock()
-                    return
-                }
-            }
+        try FileWorkers.forEach(count: paths.count, threads: threads, isCancelled: isCancelled) { i in
+            let fitted = frontEnd.clip.fit(try frontEnd.waveform(path: paths[i]))
+            store.pointer(i).update(from: fitted, count: store.samplesPerClip)
+            let level = fitted.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: frontEnd.config) }
+            lock.lock(); store.levels[i] = level; lock.unlock()
         }
-        if let failure { throw failure }
         return store
     }
 
