@@ -2,7 +2,7 @@
 """Regenerates every committed test fixture under Tests/Fixtures/ from PyTorch 2.13 (CPU).
 
     pip install torch==2.13.0 numpy soundfile soxr
-    python3 Scripts/make_fixtures.py [frontend|network|training ...]
+    python3 Scripts/make_fixtures.py [frontend|network|training|swa ...]
 
 Each part lives in Scripts/fixtures/<part>.py and exposes main(fixtures_dir). Fixtures are committed, so
 CI needs no Python; rerun this only when a reference changes.
@@ -14,7 +14,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
-PARTS = ["frontend", "network", "training"]
+PARTS = ["frontend", "network", "training", "swa"]
 
 if __name__ == "__main__":
     sys.path.insert(0, HERE)

@@ -78,6 +78,10 @@ struct TrainCommand: ParsableCommand {
     var ema: Double?
     @Option(name: .customLong("ema-warmup-power"), help: ArgumentHelp("The EMA warm-up: the decay after t+1 steps is min(DECAY, 1 − (1+t)^−POWER) (default 0.75; 0: no warm-up).", valueName: "POWER"))
     var emaWarmupPower: Double?
+    @Option(name: .customLong("average-last"), help: ArgumentHelp("Average the weights of the last K epochs (SWA; 1 ≤ K < --epochs): the mean of the weights at the end of epochs E−K+1…E, its BatchNorm statistics recomputed by one pass over the training clips; it is the model the run saves and tests. Off by default.", valueName: "K"))
+    var averageLast: Int?
+    @Option(name: .customLong("average-lr"), help: ArgumentHelp("With --average-last: the constant learning rate of the last K epochs, OneCycle running over the first E−K (default --max-lr/10: enough for the K weights to differ, small enough to stay in the basin OneCycle reached); `none` keeps OneCycle over the whole run, whose vanishing tail leaves the K weights nearly identical.", valueName: "LR|none"))
+    var averageLR: String?
     @Option(name: .customLong("level-norm"), help: ArgumentHelp("Normalise each clip's loudness before the log-mel: rms:DB or peak:DB (dBFS, e.g. rms:-20). Part of the front end: recorded in the model, repeated by infer, eval and serve. Off by default.", valueName: "rms:DB|peak:DB"))
     var levelNorm: String?
     @Option(name: .customLong("teacher"), help: ArgumentHelp("Distil from this model (repeatable: their softened probabilities are averaged); the teachers must have the run's classes and front end. The student stays one network.", valueName: "MODEL"), completion: .file())
@@ -153,6 +157,15 @@ struct TrainCommand: ParsableCommand {
             guard ema != nil else { throw ValidationError("--ema-warmup-power needs --ema DECAY") }
             guard emaWarmupPower >= 0 && emaWarmupPower <= 10 else { throw ValidationError("--ema-warmup-power must be 0…10, got \(emaWarmupPower)") }
         }
+        if averageLR != nil && averageLast == nil { throw ValidationError("--average-lr needs --average-last K") }
+        if let averageLast {
+            guard averageLast >= 1 && averageLast < epochs else {
+                throw ValidationError("--average-last must be 1…\(epochs - 1) (fewer than --epochs \(epochs)), got \(averageLast)")
+            }
+            if ema != nil { throw ValidationError("--average-last and --ema are two averages of the weights: use one") }
+            if freezeBackbone { throw ValidationError("--average-last averages the whole network: it does not go with --freeze-backbone") }
+        }
+        if let averageLR { _ = try Self.averageRate(averageLR, maxLR: maxLR) }
         if let mixupP, !(mixupP >= 0 && mixupP <= 1) { throw ValidationError("--mixup-p must be in [0, 1], got \(mixupP)") }
         if let mixupAlpha, !(mixupAlpha > 0 && mixupAlpha <= 100) { throw ValidationError("--mixup-alpha must be in (0, 100], got \(mixupAlpha)") }
         if let mixupDomain, MixupDomain(rawValue: mixupDomain) == nil {
@@ -164,6 +177,16 @@ struct TrainCommand: ParsableCommand {
         if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || mixupDomain != nil || freqMask != nil || timeMask != nil || ema != nil || !teacher.isEmpty) {
             throw ValidationError("--freeze-backbone trains on features computed once per clip: it takes no augmentation options")
         }
+    }
+
+    /// `--average-lr`: a positive rate (at most 10), or `none` (nil: OneCycle throughout); absent, a tenth of the peak.
+    static func averageRate(_ text: String?, maxLR: Double) throws -> Double? {
+        guard let text else { return AverageSettings.defaultLR(maxLR: maxLR) }
+        if text.lowercased() == "none" { return nil }
+        guard let lr = Double(text), lr > 0, lr.isFinite, lr <= 10 else {
+            throw ValidationError("--average-lr must be a learning rate in (0, 10] or `none`, got \(text)")
+        }
+        return lr
     }
 
     /// `--gain-db`: "LOW:HIGH" or "G" (meaning −G:G), in dB.
@@ -241,6 +264,7 @@ struct TrainCommand: ParsableCommand {
         if let freqMask { options.specAugment.freqMask = freqMask }
         if let timeMask { options.specAugment.timeMask = timeMask }
         if let ema { options.ema = EMASettings(decay: ema, warmupPower: emaWarmupPower ?? 0.75) }
+        if let averageLast { options.average = AverageSettings(lastEpochs: averageLast, lr: try Self.averageRate(averageLR, maxLR: maxLR)) }
         if !teacher.isEmpty {
             options.teachers = teacher
             options.distillation = Distillation(temperature: distillTemperature ?? 2, alpha: distillAlpha ?? 0.5)

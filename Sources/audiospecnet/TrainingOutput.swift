@@ -91,12 +91,13 @@ final class TrainingOutput: @unchecked Sendable {
         finish()
         if json { print(jsonString(s)) }
         var text: String
+        let model = s.averaged.map { "the average of epochs \($0.firstEpoch)–\($0.lastEpoch)" } ?? "the best epoch \(s.bestEpoch)"
         if let acc = s.testAccuracy, let fold = s.testFold {
-            text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with the best epoch %d", 100 * acc, fold, s.testClips, s.bestEpoch)
+            text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with %@", 100 * acc, fold, s.testClips, model)
         } else {
-            text = "no test fold; the model is epoch \(s.bestEpoch)"
+            text = s.averaged == nil ? "no test fold; the model is epoch \(s.bestEpoch)" : "no test fold; the model is \(model)"
         }
-        if let val = s.bestValAccuracy { text += String(format: " (val acc %.2f %%)", 100 * val) }
+        if let val = s.averaged?.valAccuracy ?? s.bestValAccuracy { text += String(format: " (val acc %.2f %%)", 100 * val) }
         text += "; \(s.selection); wall \(duration(s.wallSeconds)); results in \(outDir)"
         if let note = s.note { text += "\nnote: " + note }
         record(text)  // the summary is shown even with --quiet

@@ -99,6 +99,23 @@ final class TrainLoopTests: XCTestCase {
         try assertResumeContinuesBitForBit(options, data: data)
     }
 
+    /// The same with `--average-last 2` of 3 epochs: killed mid-epoch 2 (no average yet), then between the two
+    /// averaged epochs (the average holding one); the final model — the average, its BatchNorm statistics
+    /// recomputed — equals the uninterrupted run's bit for bit.
+    func testResumeWithWeightAveragingContinuesBitForBit() throws {
+        let (layout, data) = try TrainClips.defaultData()
+        var options = TrainClips.smallOptions(data: layout, epochs: 3)
+        options.average = AverageSettings(lastEpochs: 2, lr: 2e-4)
+        try assertResumeContinuesBitForBit(options, data: data)
+        let out = Fixtures.scratchDirectory("swa-resume-check")
+        let t = try TrainingSession.start(options: options, data: data, outputDirectory: out, resume: false)
+        t.stopAfterGlobalStep = 4
+        XCTAssertThrowsError(try t.run())
+        let saved = try Checkpoint.read(path: out + "/last.safetensors")
+        XCTAssertEqual(saved.state.averagedEpochs, 1, "the kill fell between the averaged epochs")
+        XCTAssertNotNil(saved.file.entries[Checkpoint.averageName])
+    }
+
     private func assertResumeContinuesBitForBit(_ options: TrainingOptions, data: TrainingData) throws {
         let straight = try TrainingSession.start(options: options, data: data, outputDirectory: Fixtures.scratchDirectory("straight"), resume: false)
         straight.drawCurves = false

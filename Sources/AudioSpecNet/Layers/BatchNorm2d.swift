@@ -2,10 +2,13 @@ import Foundation
 
 /// BatchNorm2d exactly as PyTorch: training normalises with the batch's biased variance and moves the
 /// running statistics by momentum 0.1 using the unbiased variance; evaluation uses the running ones.
+/// `momentum = nil` is PyTorch's `momentum=None`: a cumulative average, factor 1/num_batches_tracked.
 /// The ReLU that follows most BatchNorms can be fused: one pass over memory instead of two.
 public final class BatchNorm2d {
     public let channels: Int
-    public let momentum: Float = 0.1
+    /// nil: the running statistics are the plain mean over the training forwards since the last reset
+    /// (what `torch.optim.swa_utils.update_bn` sets to recompute them).
+    public var momentum: Float? = 0.1
     public let epsilon: Float = 1e-5
     let weight, bias, weightGradient, biasGradient, runningMean, runningVar: UnsafeMutablePointer<Float>
     let arena: ParameterArena
@@ -50,6 +53,13 @@ public final class BatchNorm2d {
         arena.counters[counter] = 0
     }
 
+    /// PyTorch's `reset_running_stats`: running mean 0, running var 1, no batches tracked; γ and β kept.
+    public func resetRunningStatistics() {
+        runningMean.update(repeating: 0, count: channels)
+        runningVar.update(repeating: 1, count: channels)
+        arena.counters[counter] = 0
+    }
+
     // x is (N,C,H,W). x is OVERWRITTEN with the normalised x̂ that backward needs (the conv output it came
     // from is not needed again); y = γ·x̂ + β, then max(·, 0) when `relu`.
     public func forward(_ x: Tensor, output y: Tensor, training: Bool, relu: Bool, context: ComputeContext) {
@@ -66,6 +76,8 @@ public final class BatchNorm2d {
         let xp = x.data, yp = y.data
         let synced = training ? reduceAcrossRanks.map { syncedStatistics(x, reduce: $0, parallel: parallel) } : nil
         statisticsCount = synced?.count ?? m
+        // momentum nil: PyTorch counts this batch first, then moves by 1/count in double (as its CPU kernel)
+        let cumulative = momentum == nil ? 1 / Double(arena.counters[counter] + 1) : nil
         mean.withUnsafeMutableBufferPointer { meanP in
         invStd.withUnsafeMutableBufferPointer { invP in
             let meanB = meanP.baseAddress!, invB = invP.baseAddress!
@@ -89,8 +101,13 @@ public final class BatchNorm2d {
                         mu = Float(meanD)
                         inv = Float(1 / (variance + Double(epsilon)).squareRoot())
                         let unbiased = counted > 1 ? variance * Double(counted) / Double(counted - 1) : variance
-                        runningMean[ch] = (1 - momentum) * runningMean[ch] + momentum * Float(meanD)
-                        runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(unbiased)
+                        if let momentum {
+                            runningMean[ch] = (1 - momentum) * runningMean[ch] + momentum * Float(meanD)
+                            runningVar[ch] = (1 - momentum) * runningVar[ch] + momentum * Float(unbiased)
+                        } else if let f = cumulative {
+                            runningMean[ch] = Float(f * meanD + (1 - f) * Double(runningMean[ch]))
+                            runningVar[ch] = Float(f * unbiased + (1 - f) * Double(runningVar[ch]))
+                        }
                     } else {
                         mu = runningMean[ch]
                         inv = 1 / (runningVar[ch] + epsilon).squareRoot()

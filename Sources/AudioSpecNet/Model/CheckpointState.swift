@@ -76,13 +76,15 @@ public struct CheckpointState: Codable, Equatable, Sendable {
     public var bestValAccuracy: Double = -1
     public var bestValLoss: Double = .infinity
     public var wallSeconds: Double = 0
+    /// With `--average-last`: how many epochs' weights the running average holds (nil without it).
+    public var averagedEpochs: Int?
 
     enum CodingKeys: String, CodingKey {
         case epoch, history
         case stepInEpoch = "step_in_epoch", globalStep = "global_step", adamStep = "adam_step", dropoutRNG = "dropout_rng"
         case partialLoss = "partial_loss", partialCorrect = "partial_correct", partialSeen = "partial_seen"
         case partialSeconds = "partial_seconds", partialDataWait = "partial_data_wait", bestEpoch = "best_epoch", bestValAccuracy = "best_val_acc"
-        case bestValLoss = "best_val_loss", wallSeconds = "wall_seconds"
+        case bestValLoss = "best_val_loss", wallSeconds = "wall_seconds", averagedEpochs = "averaged_epochs"
     }
 
     public init() {}
@@ -105,6 +107,7 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         // JSON has no infinity: before any epoch the best loss is encoded as null.
         bestValLoss = try c.decodeIfPresent(Double.self, forKey: .bestValLoss) ?? .infinity
         wallSeconds = try c.decode(Double.self, forKey: .wallSeconds)
+        averagedEpochs = try c.decodeIfPresent(Int.self, forKey: .averagedEpochs)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -124,6 +127,7 @@ public struct CheckpointState: Codable, Equatable, Sendable {
         try c.encode(bestValAccuracy, forKey: .bestValAccuracy)
         if bestValLoss.isFinite { try c.encode(bestValLoss, forKey: .bestValLoss) } else { try c.encodeNil(forKey: .bestValLoss) }
         try c.encode(wallSeconds, forKey: .wallSeconds)
+        try c.encodeIfPresent(averagedEpochs, forKey: .averagedEpochs)
     }
 
     static func hexWords(_ words: [UInt64]) -> [String] { words.map { String($0, radix: 16) } }

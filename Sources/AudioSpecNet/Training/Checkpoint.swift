@@ -10,10 +10,13 @@ public enum Checkpoint {
     /// and the weights training continues from are kept here, flat in the arena's layout.
     public static let rawParametersName = ModelFile.checkpointPrefix + "raw.parameters"
     public static let rawBuffersName = ModelFile.checkpointPrefix + "raw.buffers"
+    /// With `--average-last`, once the first averaged epoch is done: the running mean of the parameters
+    /// (its count is `CheckpointState.averagedEpochs`); the model tensors stay the training weights.
+    public static let averageName = ModelFile.checkpointPrefix + "average.parameters"
 
     public static func write(to path: String, model: AudioCNN, optimizer: AdamW, state: CheckpointState,
                              options: TrainingOptions, dataIdentity: [(key: String, value: String)], classes: [String],
-                             ema: WeightEMA? = nil) throws {
+                             ema: WeightEMA? = nil, average: WeightAverage? = nil) throws {
         var extra: [String: String] = [:]
         extra["checkpoint"] = jsonString(state)
         extra["training_options"] = jsonString(options)
@@ -26,6 +29,9 @@ public enum Checkpoint {
         if let ema {
             writer.add(rawParametersName, shape: [ema.parameterCount], floats: UnsafeBufferPointer(start: ema.parameters, count: ema.parameterCount))
             writer.add(rawBuffersName, shape: [ema.bufferCount], floats: UnsafeBufferPointer(start: ema.buffers, count: ema.bufferCount))
+        }
+        if let average, average.count > 0 {
+            writer.add(averageName, shape: [average.parameterCount], floats: UnsafeBufferPointer(start: average.parameters, count: average.parameterCount))
         }
         writer.add(mName, shape: [optimizer.count], floats: UnsafeBufferPointer(start: optimizer.m, count: optimizer.count))
         writer.add(vName, shape: [optimizer.count], floats: UnsafeBufferPointer(start: optimizer.v, count: optimizer.count))
@@ -53,6 +59,13 @@ public enum Checkpoint {
         guard file.entries[mName] != nil, file.entries[vName] != nil else { throw bad("optimizer state missing") }
         if options.ema != nil, file.entries[rawParametersName] == nil || file.entries[rawBuffersName] == nil {
             throw bad("a run with --ema, but the training weights behind the average are missing")
+        }
+        if let average = options.average {
+            let expected = average.averagedCount(afterEpochs: state.epoch, epochs: options.epochs)
+            guard state.averagedEpochs ?? 0 == expected else {
+                throw bad("a run with --average-last: the average holds \(state.averagedEpochs ?? 0) epochs after epoch \(state.epoch), expected \(expected)")
+            }
+            if expected > 0, file.entries[averageName] == nil { throw bad("a run with --average-last, but the running average is missing") }
         }
         if let problem = state.firstProblem { throw bad("checkpoint state: \(problem)") }
         return Loaded(file: file, state: state, options: options, dataIdentity: identity)

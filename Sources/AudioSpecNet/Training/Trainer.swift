@@ -44,9 +44,11 @@ public struct TrainingSummary: Codable, Equatable, Sendable {
     public var meanSamplesPerSecond: Double
     public var wallSeconds: Double
     public var note: String?
+    /// With `--average-last`: the averaged model's figures (it is the run's model; the test figures are its).
+    public var averaged: AveragedModelSummary?
 
     enum CodingKeys: String, CodingKey {
-        case epochs, selection, note
+        case epochs, selection, note, averaged
         case bestEpoch = "best_epoch", bestValAccuracy = "best_val_acc", bestValLoss = "best_val_loss"
         case testAccuracy = "test_acc", testLoss = "test_loss", testFold = "test_fold", valFold = "val_fold"
         case trainClips = "train_clips", valClips = "val_clips", testClips = "test_clips"
@@ -87,7 +89,7 @@ public final class Trainer {
     public var outputDirectory: String { directory.path }
     public let model: AudioCNN
     public let optimizer: AdamW
-    public let schedule: OneCycleLR
+    public let schedule: LearningRateSchedule
     /// The ranks of a data-parallel run (docs/distributed.md); one process alone by default.
     public let group: ProcessGroup
     public private(set) var state = CheckpointState()
@@ -104,6 +106,8 @@ public final class Trainer {
     private let assembler: BatchAssembler
     /// With `options.ema`: the average that is evaluated and saved.
     private let ema: WeightEMA?
+    /// With `options.average`: the running mean of the last epochs' weights, the run's model at the end.
+    private let average: WeightAverage?
     /// With `options.teachers`: the models whose softened probabilities the student also learns.
     private let teachers: TeacherEnsemble?
     /// With `options.freezeBackbone`: the features computed once (on first use, so after a resume).
@@ -164,8 +168,8 @@ public final class Trainer {
         assembler = BatchAssembler(data: data, options: options, rank: group.rank, ranks: group.size)
         let arena = model.arena
         ema = options.ema.map { WeightEMA(settings: $0, arena: arena) }
-        schedule = OneCycleLR(maxLR: options.maxLR, totalSteps: options.epochs * ((data.train.count + options.batchSize - 1) / options.batchSize),
-                              pctStart: options.pctStart)
+        average = options.average.map { WeightAverage(settings: $0, arena: arena) }
+        schedule = LearningRateSchedule(options: options, stepsPerEpoch: (data.train.count + options.batchSize - 1) / options.batchSize)
         let b = max(1, min(options.batchSize, max(data.validation.count, data.test.count)))
         evalInput = Tensor(shape: [b, 1, data.store.mels, data.store.frames])
         evalTargets = Tensor(shape: [b, data.classes.count])
@@ -205,6 +209,13 @@ public final class Trainer {
             }
             ema.load(parameters: p, buffers: b)
             ema.swap(with: model.arena)
+        }
+        if let average, let count = loaded.state.averagedEpochs, count > 0 {
+            let p = try loaded.file.floats(Checkpoint.averageName)
+            guard p.count == average.parameterCount else {
+                throw AudioSpecNetError.format(path: lastPath, reason: "the running average has \(p.count) values for \(average.parameterCount) parameters")
+            }
+            average.load(parameters: p, count: count)
         }
         frozenFeatures = nil
         guard let words = CheckpointState.words(loaded.state.dropoutRNG) else {
@@ -418,6 +429,11 @@ public final class Trainer {
         state.history.append(row)
         state.epoch = epoch
         state.stepInEpoch = 0
+        // every rank folds in its (identical) weights, so that any rank's state is the run's
+        if let average, epoch >= average.settings.firstEpoch(epochs: options.epochs) {
+            average.add(model.arena, parallel: model.context.parallel)
+            state.averagedEpochs = average.count
+        }
         state.partialLoss = 0; state.partialCorrect = 0; state.partialSeen = 0; state.partialSeconds = 0; state.partialDataWait = 0
         if isBest {
             state.bestEpoch = epoch
@@ -446,7 +462,8 @@ public final class Trainer {
         }
     }
 
-    /// Tests the best checkpoint on the test fold once and writes summary.json.
+    /// Tests the best checkpoint (with `--average-last`: the averaged model) on the test fold once and
+    /// writes summary.json.
     private func finish(wall: Stopwatch) throws -> TrainingSummary {
         assembler.drain()
         // rank 0 tests and writes; the others end with what they know (their summary is not written)
@@ -458,28 +475,44 @@ public final class Trainer {
                                    meanSamplesPerSecond: 0, wallSeconds: wall.seconds, note: nil)
         }
         let best = try SafetensorsFile(path: bestPath)
-        try ModelFile.loadWeights(into: model, from: best)
+        let averaged = average.map(finishAverage)
+        if averaged == nil { try ModelFile.loadWeights(into: model, from: best) }
         let tested = data.test.count > 0
         let (testLoss, testAcc) = tested ? { let r = evaluate(data.test); return (r.loss, r.accuracy) }() : (0, 0)
         let heldOut = data.validation.count > 0
         let optimistic = options.valFold == nil && (options.valSplit ?? 0) == 0 && tested
-        let selection = !heldOut ? "nothing held out: the model is the last epoch"
+        let picked = !heldOut ? "nothing held out: the model is the last epoch"
             : optimistic ? "best epoch picked on the test fold (no validation fold)"
             : options.valFold.map { "best epoch picked on validation fold \($0)" } ?? "best epoch picked on the validation split"
+        let selection = averaged.map { "the model is the average of epochs \($0.firstEpoch)–\($0.lastEpoch), BatchNorm statistics recomputed over the training clips" } ?? picked
         let rates = state.history.map(\.samplesPerSecond)
-        let summary = TrainingSummary(
+        var summary = TrainingSummary(
             epochs: options.epochs, bestEpoch: state.bestEpoch, bestValAccuracy: heldOut ? state.bestValAccuracy : nil,
             bestValLoss: heldOut ? state.bestValLoss : nil, testAccuracy: tested ? testAcc : nil, testLoss: tested ? testLoss : nil,
             testFold: options.testFold, valFold: options.valFold, selection: selection,
             trainClips: data.train.count, valClips: data.validation.count, testClips: data.test.count,
             meanSamplesPerSecond: rates.isEmpty ? 0 : rates.reduce(0, +) / Double(rates.count), wallSeconds: wall.seconds,
-            note: optimistic ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)
+            note: optimistic && averaged == nil ? "the best epoch was selected on the test fold itself, so the test accuracy is optimistic (biased upward); use a validation fold for an honest estimate" : nil)
+        summary.averaged = averaged
         try AtomicFile.write(prettyJSON(summary) + "\n", to: directory.summary)
         // The model alone (no optimizer state: a third of the checkpoint), with the run's summary.
         var metadata = ModelExport.modelMetadata(try ModelFile.readMetadata(best))
         metadata.extra["training_summary"] = jsonString(summary)
         try ModelExport.save(model: model, metadata: metadata, storage: .f32, to: modelPath)
         return summary
+    }
+
+    /// The model becomes the average of the last epochs, its BatchNorm statistics recomputed over every
+    /// training clip (rank 0 alone: the others hold no output); validated when a split is held out.
+    private func finishAverage(_ average: WeightAverage) -> AveragedModelSummary {
+        average.copy(into: model.arena)
+        let batches = BatchNormRecompute.run(model: model, store: data.store, clips: data.train.indices, batchSize: options.batchSize)
+        let validation = data.validation.count > 0 ? evaluate(data.validation) : nil
+        let result = AveragedModelSummary(firstEpoch: average.settings.firstEpoch(epochs: options.epochs), lastEpoch: options.epochs,
+                                          averagedEpochs: average.count, batchNormBatches: batches, valAccuracy: validation?.accuracy,
+                                          valLoss: validation?.loss, valMacroF1: validation?.scores.macroF1)
+        events(.message(result.line))
+        return result
     }
 
     /// Mean loss (with the run's label smoothing, as the reference's criterion), accuracy and the scores
@@ -532,7 +565,7 @@ public final class Trainer {
         state.adamStep = optimizer.step
         state.dropoutRNG = CheckpointState.hexWords(model.rng.stateWords)
         try Checkpoint.write(to: path, model: model, optimizer: optimizer, state: state, options: options,
-                             dataIdentity: data.identity, classes: data.classes, ema: ema)
+                             dataIdentity: data.identity, classes: data.classes, ema: ema, average: average)
     }
 
     private func saveLast() throws { try saveCheckpoint(to: lastPath) }

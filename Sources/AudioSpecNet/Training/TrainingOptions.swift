@@ -48,6 +48,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var timeShift: TimeShift?
     /// An exponential moving average of the weights, evaluated and saved as the model (`--ema`; nil: off).
     public var ema: EMASettings?
+    /// Weight averaging over the last epochs with their constant learning rate (`--average-last`; nil: off).
+    public var average: AverageSettings?
     /// Distillation (`--teacher`, repeatable): the teachers' model files, their weights hashes (filled in when
     /// the run starts; they join `identity`), and the loss (1 − α)·CE + α·T²·KL(teachers ‖ student at T).
     public var teachers: [String]?
@@ -69,7 +71,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case frontEnd = "frontend", allowMissing = "allow_missing", threads, prefetch
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
-        case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation
+        case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation, average
         case worldSize = "world_size", syncBatchNorm = "sync_bn", mixupDomain = "mixup_domain"
     }
 
@@ -115,11 +117,15 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         try gain?.validate()
         try timeShift?.validate()
         try ema?.validate()
+        try average?.validate(epochs: epochs)
+        if ema != nil && average != nil { throw bad("--ema and --average-last are two averages of the weights: use one") }
         try distillation?.validate()
         if let teachers, !teachers.isEmpty, distillation == nil { throw bad("teachers need distillation settings (temperature, alpha)") }
         if freezeBackbone == true {
             guard initFrom != nil else { throw bad("a frozen backbone needs a model to start from") }
-            guard ema == nil, teachers == nil else { throw bad("a frozen backbone trains fc alone: --ema and --teacher are for whole-network runs") }
+            guard ema == nil, average == nil, teachers == nil else {
+                throw bad("a frozen backbone trains fc alone: --ema, --average-last and --teacher are for whole-network runs")
+            }
             guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil,
                   mixupDomain != .waveform else {
                 throw bad("a frozen backbone's features are computed once per clip: SpecAugment, mixup, gain and time shift must be off")
@@ -142,6 +148,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let timeShift { keys.append(("time-shift", "\(timeShift.maxSeconds)")) }
         if mixupDomain == .waveform { keys.append(("mixup-domain", "waveform")) }
         if let ema { keys.append(("ema", "\(ema.decay) warm-up power \(ema.warmupPower)")) }
+        if let average { keys.append(("average-last", average.identity)) }
         if let teachers, !teachers.isEmpty {
             keys.append(("teachers", (teacherWeights ?? ["unread"]).joined(separator: ",")))
             if let distillation { keys.append(("distillation", "T \(distillation.temperature) alpha \(distillation.alpha)")) }
