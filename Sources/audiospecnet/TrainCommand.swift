@@ -72,6 +72,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("mixup-alpha"), help: "Mixup's Beta(α, α) parameter (recipe: 0.2).") var mixupAlpha: Double?
     @Option(name: .customLong("mixup-domain"), help: ArgumentHelp("What a mixed batch mixes: spectrogram (the recipe: the log-mels in dB) or waveform (the two sounds before the front end, at BC learning's level-aware ratio; the clips' waveforms are kept in memory, about 384 MB for 1 200 clips at 16 kHz).", valueName: "spectrogram|waveform"))
     var mixupDomain: String?
+    @Option(name: .customLong("noise-snr"), help: ArgumentHelp("White noise on a share of the training clips (--noise-p, default 0.5) at an SNR uniform in LOW:HIGH dB (or a single SNR), added to the waveform as `eval --perturb noise:SNR` adds it; those clips go through the front end at each step (the clips' waveforms are kept in memory). Off by default.", valueName: "LOW:HIGH|SNR"))
+    var noiseSNR: String?
+    @Option(name: .customLong("noise-p"), help: ArgumentHelp("With --noise-snr: the probability that a clip gets noise (default 0.5).", valueName: "P"))
+    var noiseP: Double?
     @Option(name: .customLong("freq-mask"), help: "SpecAugment's widest frequency mask in mel bands (recipe: 30; 0 turns it off).") var freqMask: Int?
     @Option(name: .customLong("time-mask"), help: "SpecAugment's widest time mask in frames (recipe: 80; 0 turns it off).") var timeMask: Int?
     @Option(help: ArgumentHelp("Keep an exponential moving average of the weights with this decay (e.g. 0.999), warmed up as timm's ModelEmaV3; it is what each epoch validates and what the run saves. Off by default.", valueName: "DECAY"))
@@ -168,13 +172,14 @@ struct TrainCommand: ParsableCommand {
         if let averageLR { _ = try Self.averageRate(averageLR, maxLR: maxLR) }
         if let mixupP, !(mixupP >= 0 && mixupP <= 1) { throw ValidationError("--mixup-p must be in [0, 1], got \(mixupP)") }
         if let mixupAlpha, !(mixupAlpha > 0 && mixupAlpha <= 100) { throw ValidationError("--mixup-alpha must be in (0, 100], got \(mixupAlpha)") }
+        if noiseSNR != nil || noiseP != nil { _ = try noise() }
         if let mixupDomain, MixupDomain(rawValue: mixupDomain) == nil {
             throw ValidationError("--mixup-domain must be spectrogram or waveform, got \(mixupDomain)")
         }
         for (flag, width) in [("--freq-mask", freqMask), ("--time-mask", timeMask)] {
             if let width, width < 0 { throw ValidationError("\(flag) must be ≥ 0 (0 turns it off), got \(width)") }
         }
-        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || mixupDomain != nil || freqMask != nil || timeMask != nil || ema != nil || !teacher.isEmpty) {
+        if freezeBackbone && (timeShift != nil || gainDB != nil || mixupP != nil || mixupAlpha != nil || mixupDomain != nil || noiseSNR != nil || freqMask != nil || timeMask != nil || ema != nil || !teacher.isEmpty) {
             throw ValidationError("--freeze-backbone trains on features computed once per clip: it takes no augmentation options")
         }
     }
@@ -187,6 +192,22 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--average-lr must be a learning rate in (0, 10] or `none`, got \(text)")
         }
         return lr
+    }
+
+    /// `--noise-snr LOW:HIGH|SNR` with `--noise-p`; nil without `--noise-snr`.
+    func noise() throws -> NoiseAugmentation? {
+        guard let noiseSNR else {
+            if noiseP != nil { throw ValidationError("--noise-p needs --noise-snr LOW:HIGH") }
+            return nil
+        }
+        let parts = noiseSNR.split(separator: ":", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let values = parts.compactMap { $0 }
+        guard values.count == parts.count, values.count == 1 || values.count == 2 else {
+            throw ValidationError("--noise-snr must be LOW:HIGH or SNR in dB (e.g. --noise-snr 10:30), got \(noiseSNR)")
+        }
+        let noise = NoiseAugmentation(lowDB: values[0], highDB: values.last!, probability: noiseP ?? 0.5)
+        do { try noise.validate() } catch { throw ValidationError("--noise-snr/--noise-p: \(error)") }
+        return noise
     }
 
     /// `--gain-db`: "LOW:HIGH" or "G" (meaning −G:G), in dB.
@@ -261,6 +282,7 @@ struct TrainCommand: ParsableCommand {
         if let mixupP { options.mixup.probability = mixupP }
         if let mixupAlpha { options.mixup.alpha = mixupAlpha }
         if mixupDomain.flatMap(MixupDomain.init(rawValue:)) == .waveform { options.mixupDomain = .waveform }
+        options.noise = try noise()
         if let freqMask { options.specAugment.freqMask = freqMask }
         if let timeMask { options.specAugment.timeMask = timeMask }
         if let ema { options.ema = EMASettings(decay: ema, warmupPower: emaWarmupPower ?? 0.75) }

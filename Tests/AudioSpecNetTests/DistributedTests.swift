@@ -54,35 +54,42 @@ final class DistributedTests: XCTestCase {
     /// Rank r of N builds positions r, r+N, … of the batch one process builds, bit for bit: the time shift,
     /// gain, SpecAugment masks, mixup's λ and partners (a partner from another rank's slice included).
     func testEachRankBuildsItsSliceOfOneProcessBatch() throws {
-        let (layout, data) = try TrainClips.defaultData()
+        let (layout, recipeData) = try TrainClips.defaultData()
         var options = TrainClips.smallOptions(data: layout, batch: 4)
         options.mixup.probability = 1
         options.timeShift = TimeShift(maxSeconds: 1)
         options.gain = RandomGain(lowDB: -6, highDB: 6)
         options.prefetch = false
-        let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: 3)
-        let per = data.store.valuesPerClip, classes = data.classes.count
-        let whole = BatchAssembler(data: data, options: options)
-        for ranks in [2, 4] {
-            let slices = (0..<ranks).map { BatchAssembler(data: data, options: options, rank: $0, ranks: ranks) }
-            for step in 0..<whole.steps(perEpoch: data.train.count) {
-                let one = whole.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
-                XCTAssertTrue(one.mixed)
-                var seen = 0
-                for (r, assembler) in slices.enumerated() {
-                    let part = assembler.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
-                    XCTAssertEqual(part.globalCount, one.count)
-                    for i in 0..<part.count {
-                        let j = r + i * ranks
-                        XCTAssertEqual(part.labels[i], one.labels[j])
-                        XCTAssertEqual(Array(UnsafeBufferPointer(start: part.input.data + i * per, count: per)),
-                                       Array(UnsafeBufferPointer(start: one.input.data + j * per, count: per)), "N \(ranks) step \(step) rank \(r) clip \(i)")
-                        XCTAssertEqual(Array(UnsafeBufferPointer(start: part.targets.data + i * classes, count: classes)),
-                                       Array(UnsafeBufferPointer(start: one.targets.data + j * classes, count: classes)))
+        // and the waveform levers: mixing the sounds, noise on half the clips
+        var sounds = options
+        sounds.mixupDomain = .waveform
+        sounds.noise = NoiseAugmentation(lowDB: 0, highDB: 20, probability: 0.5)
+        for (options, data) in [(options, recipeData), (sounds, try TrainingData.load(options: sounds, cacheDirectory: nil))] {
+            let order = SeedDerivation.shuffle(count: data.train.count, seed: options.seed, epoch: 3)
+            let per = data.store.valuesPerClip, classes = data.classes.count
+            let whole = BatchAssembler(data: data, options: options)
+            for ranks in [2, 4] {
+                let slices = (0..<ranks).map { BatchAssembler(data: data, options: options, rank: $0, ranks: ranks) }
+                for step in 0..<whole.steps(perEpoch: data.train.count) {
+                    let one = whole.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
+                    XCTAssertTrue(one.mixed)
+                    var seen = 0
+                    for (r, assembler) in slices.enumerated() {
+                        let part = assembler.batch(order: order, epoch: 3, step: step, prefetchNext: nil)
+                        XCTAssertEqual(part.globalCount, one.count)
+                        for i in 0..<part.count {
+                            let j = r + i * ranks
+                            XCTAssertEqual(part.labels[i], one.labels[j])
+                            XCTAssertEqual(Array(UnsafeBufferPointer(start: part.input.data + i * per, count: per)),
+                                           Array(UnsafeBufferPointer(start: one.input.data + j * per, count: per)),
+                                           "\(options.mixupDomain == .waveform ? "waveform levers, " : "")N \(ranks) step \(step) rank \(r) clip \(i)")
+                            XCTAssertEqual(Array(UnsafeBufferPointer(start: part.targets.data + i * classes, count: classes)),
+                                           Array(UnsafeBufferPointer(start: one.targets.data + j * classes, count: classes)))
+                        }
+                        seen += part.count
                     }
-                    seen += part.count
+                    XCTAssertEqual(seen, one.count, "every clip of the batch on exactly one rank")
                 }
-                XCTAssertEqual(seen, one.count, "every clip of the batch on exactly one rank")
             }
         }
     }

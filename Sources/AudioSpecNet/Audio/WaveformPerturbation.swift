@@ -75,13 +75,8 @@ public enum WaveformPerturbation: Equatable, Sendable, CustomStringConvertible {
             for i in 0..<valid { peak = max(peak, abs(samples[i])) }
             if peak > 0 { Self.scale(&samples, valid: valid, by: Float(pow(10, db / 20)) / peak) }
         case .noise(let snr):
-            var power = 0.0
-            for i in 0..<valid { power += Double(samples[i]) * Double(samples[i]) }
-            power /= Double(valid)
-            guard power > 0 else { return }
-            let sigma = (power / pow(10, snr / 10)).squareRoot()
             var rng = RandomGenerator(seed: fnv1a64(Data(key.utf8)))
-            for i in 0..<valid { samples[i] += Float(sigma * rng.nextNormal()) }
+            samples.withUnsafeMutableBufferPointer { WhiteNoise.add(to: $0.baseAddress!, valid: valid, snrDB: snr, rng: &rng) }
         case .lowpass(let hz):
             Biquad.lowpass(cutoff: hz, sampleRate: Double(sampleRate)).filter(&samples, count: valid)
         case .bandpass(let lo, let hi):

@@ -2,7 +2,7 @@ import Foundation
 
 /// Waveforms of a set of clips at the model's rate, fitted to the clip as the front end fits them (zero-padded
 /// or cropped at the end), each with its sound level: what waveform mixing (`--mixup-domain waveform`) mixes
-/// before the log-mel. One allocation (1 200 clips of 5 s at 16 kHz: 384 MB); no disk cache, since decoding
+/// and `--noise-snr` adds noise to, before the log-mel. One allocation (1 200 clips of 5 s at 16 kHz: 384 MB); no disk cache, since decoding
 /// a clip costs about what reading a cached spectrogram does.
 public final class WaveformStore: @unchecked Sendable {
     public let samplesPerClip: Int
@@ -10,6 +10,8 @@ public final class WaveformStore: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
     /// Each clip's sound level in dB (`WaveformStore.level`).
     public private(set) var levels: [Double]
+    /// How many of each clip's samples are audio (the rest is the fitting's zero padding).
+    public private(set) var validCounts: [Int]
 
     init(samplesPerClip: Int, count: Int) {
         self.samplesPerClip = samplesPerClip
@@ -17,6 +19,7 @@ public final class WaveformStore: @unchecked Sendable {
         data = .allocate(capacity: max(1, samplesPerClip * count))
         data.initialize(repeating: 0, count: max(1, samplesPerClip * count))
         levels = Array(repeating: 0, count: count)
+        validCounts = Array(repeating: samplesPerClip, count: count)
     }
 
     deinit { data.deallocate() }
@@ -41,10 +44,11 @@ public final class WaveformStore: @unchecked Sendable {
         let store = WaveformStore(samplesPerClip: frontEnd.clip.sampleCount, count: paths.count)
         let lock = NSLock()
         try FileWorkers.forEach(count: paths.count, threads: threads, isCancelled: isCancelled) { i in
-            let fitted = frontEnd.clip.fit(try frontEnd.waveform(path: paths[i]))
+            let samples = try frontEnd.waveform(path: paths[i])
+            let fitted = frontEnd.clip.fit(samples)
             store.pointer(i).update(from: fitted, count: store.samplesPerClip)
             let level = fitted.withUnsafeBufferPointer { WaveformStore.level($0, frontEnd: frontEnd.config) }
-            lock.lock(); store.levels[i] = level; lock.unlock()
+            lock.lock(); store.levels[i] = level; store.validCounts[i] = min(samples.count, store.samplesPerClip); lock.unlock()
         }
         return store
     }

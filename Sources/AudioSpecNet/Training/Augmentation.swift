@@ -110,7 +110,7 @@ public enum SeedDerivation {
     }
 
     static let shuffleStream: UInt64 = 0x5348_5546, batchStream: UInt64 = 0x4241_5443, shiftGainStream: UInt64 = 0x5348_4741
-    static let dropoutStream: UInt64 = 0x4452_4F50
+    static let dropoutStream: UInt64 = 0x4452_4F50, noiseStream: UInt64 = 0x4E4F_4953
 
     /// The seed of the dropout mask of the clip at `position` of batch `step` of `epoch`: a mask per clip,
     /// whichever rank computes it (one process draws what N ranks draw).
@@ -127,6 +127,12 @@ public enum SeedDerivation {
     /// The generator for SpecAugment and mixup of batch `step` (0-based) of `epoch`.
     public static func batchGenerator(seed: UInt64, epoch: Int, step: Int) -> RandomGenerator {
         RandomGenerator(seed: SeedDerivation.seed(seed, batchStream, UInt64(epoch), UInt64(step)))
+    }
+
+    /// The generator for the noise of batch `step` of `epoch` (`--noise-snr`): a stream of its own, as the
+    /// shifts and gains have.
+    public static func noiseGenerator(seed: UInt64, epoch: Int, step: Int) -> RandomGenerator {
+        RandomGenerator(seed: SeedDerivation.seed(seed, noiseStream, UInt64(epoch), UInt64(step)))
     }
 
     /// The generator for the time shifts and gains of batch `step` of `epoch`: a stream of its own, so that

@@ -32,7 +32,8 @@ public final class TrainingBatch {
 /// Data-parallel: rank r of N builds the positions r, r+N, … of the global batch. It still draws every
 /// position's shift, gain and masks and the batch's mixup, in the order one process does, so each clip gets
 /// exactly what it would get in one process; a mixup partner on another rank's slice is rebuilt here (every
-/// rank holds every spectrogram).
+/// rank holds every spectrogram). With `--mixup-domain waveform` or `--noise-snr` a clip that is mixed or
+/// noisy is made from its waveform through the front end instead of the store (`build`).
 public final class BatchAssembler {
     public let data: TrainingData
     public let options: TrainingOptions
@@ -84,9 +85,40 @@ public final class BatchAssembler {
             return d
         }
         let mix = options.mixup.draw(batch: n, rng: &rng)
-        // position j of the global batch, augmented, into dst (its log-mel from the store, or already in dst)
-        func build(_ j: Int, into dst: UnsafeMutablePointer<Float>, fromStore: Bool = true) {
-            if fromStore { dst.update(from: store.pointer(data.train.indices[order[lo + j]]), count: per) }
+        // noise from a third stream, so that turning it on leaves every other draw as it was
+        var noiseRNG = SeedDerivation.noiseGenerator(seed: options.seed, epoch: epoch, step: step)
+        let noise = (0..<n).map { _ in options.noise?.draw(rng: &noiseRNG) }
+        let waveformMix = mix != nil && options.mixupDomain == .waveform
+        // position j of the global batch, augmented, into dst: its log-mel from the store, or, when it is noisy
+        // or mixed as a sound with `partner`, from its waveform (mixed, then noise, then the front end)
+        func build(_ j: Int, into dst: UnsafeMutablePointer<Float>, mixedWith partner: Int? = nil) {
+            let clip = data.train.indices[order[lo + j]]
+            if partner != nil || noise[j] != nil {
+                // `TrainingData.load(options:)` decodes them whenever the options can ask for them
+                guard let waves = data.waveforms, let frontEnd = data.waveformFrontEnd else {
+                    preconditionFailure("waveform mixing or noise without the training clips' waveforms (TrainingData.loadWaveforms)")
+                }
+                let a = data.waveformRows[clip]
+                precondition(a >= 0, "a training clip without its waveform")
+                var x = Array(UnsafeBufferPointer(start: waves.pointer(a), count: waves.samplesPerClip))
+                var valid = waves.validCounts[a]
+                if let partner, let mix {
+                    let b = data.waveformRows[data.train.indices[order[lo + partner]]]
+                    precondition(b >= 0, "a training clip without its waveform")
+                    let p = WaveformMixing.coefficient(ratio: Double(mix.lambda), level1: waves.levels[a], level2: waves.levels[b])
+                    x.withUnsafeMutableBufferPointer {
+                        WaveformMixing.mix(waves.pointer(a), waves.pointer(b), count: waves.samplesPerClip, coefficient: p, into: $0.baseAddress!)
+                    }
+                    valid = max(valid, waves.validCounts[b])
+                }
+                if let draw = noise[j] {
+                    var generator = RandomGenerator(seed: draw.seed)
+                    x.withUnsafeMutableBufferPointer { WhiteNoise.add(to: $0.baseAddress!, valid: valid, snrDB: draw.snrDB, rng: &generator) }
+                }
+                frontEnd.logMel(samples: x).withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: per) }
+            } else {
+                dst.update(from: store.pointer(clip), count: per)
+            }
             if options.timeShift != nil {
                 FrameRoll.roll(dst, rows: store.mels, frames: store.frames, by: draws[j].shift, scratch: batch.scratch.data + per)
             }
@@ -94,7 +126,7 @@ public final class BatchAssembler {
             options.specAugment.fill(dst, mels: store.mels, frames: store.frames, masks: draws[j].masks)
         }
         for (i, j) in mine.enumerated() {
-            build(j, into: batch.input.data + i * per)
+            build(j, into: batch.input.data + i * per, mixedWith: waveformMix ? mix?.partners[j] : nil)
             batch.labels.append(data.train.labels[order[lo + j]])
         }
         batch.targets.zero()
@@ -102,22 +134,7 @@ public final class BatchAssembler {
         SoftmaxCrossEntropy.writeTargets(labels: batch.labels, classes: classes, smoothing: options.labelSmoothing,
                                          mix: mix.map { m in (partners: mine.map { data.train.labels[order[lo + m.partners[$0]]] }, lambda: m.lambda) },
                                          into: batch.targets.data)
-        if let mix, options.mixupDomain == .waveform, let waves = data.waveforms, let frontEnd = data.waveformFrontEnd {
-            // the two clips' waveforms mixed at BC learning's coefficient, then the log-mel and clip j's own draws
-            var mixed = [Float](repeating: 0, count: waves.samplesPerClip)
-            for (i, j) in mine.enumerated() {
-                let a = data.waveformRows[data.train.indices[order[lo + j]]]
-                let b = data.waveformRows[data.train.indices[order[lo + mix.partners[j]]]]
-                precondition(a >= 0 && b >= 0, "waveform mixing: a training clip without its waveform")
-                let p = WaveformMixing.coefficient(ratio: Double(mix.lambda), level1: waves.levels[a], level2: waves.levels[b])
-                mixed.withUnsafeMutableBufferPointer {
-                    WaveformMixing.mix(waves.pointer(a), waves.pointer(b), count: waves.samplesPerClip, coefficient: p, into: $0.baseAddress!)
-                }
-                let dst = batch.input.data + i * per
-                frontEnd.logMel(samples: mixed).withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: per) }
-                build(j, into: dst, fromStore: false)
-            }
-        } else if let mix {
+        if let mix, !waveformMix {
             // x ← λ·x + (1−λ)·partner, the partner rebuilt from its own draws (bit for bit what one process mixes)
             let a = mix.lambda, b = 1 - mix.lambda, q = batch.scratch.data
             for (i, j) in mine.enumerated() {

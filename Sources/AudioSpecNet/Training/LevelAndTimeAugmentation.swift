@@ -66,3 +66,38 @@ public struct TimeShift: Codable, Equatable, Sendable {
         maxFrames == 0 ? 0 : rng.nextInt(below: 2 * maxFrames + 1) - maxFrames
     }
 }
+
+/// White noise added to a share of the training clips (`--noise-snr LO:HI`, `--noise-p P`): each clip, with
+/// probability `probability`, gets white Gaussian noise at an SNR uniform in [lowDB, highDB] (`WhiteNoise`, as
+/// `eval --perturb noise:SNR` adds it) on its waveform, before the front end — so those clips pay the log-mel
+/// at every step, from the training clips' waveforms kept in memory.
+public struct NoiseAugmentation: Codable, Equatable, Sendable {
+    public var lowDB: Double
+    public var highDB: Double
+    public var probability: Double
+
+    public init(lowDB: Double, highDB: Double, probability: Double = 0.5) {
+        self.lowDB = lowDB
+        self.highDB = highDB
+        self.probability = probability
+    }
+
+    enum CodingKeys: String, CodingKey { case lowDB = "low_db", highDB = "high_db", probability }
+
+    public func validate() throws {
+        guard lowDB.isFinite, highDB.isFinite, lowDB <= highDB, lowDB >= -40, highDB <= 120 else {
+            throw AudioSpecNetError.invalidArgument("the noise SNR range must be LOW:HIGH dB with LOW ≤ HIGH within −40…120 dB, got \(lowDB):\(highDB)")
+        }
+        guard probability >= 0, probability <= 1 else {
+            throw AudioSpecNetError.invalidArgument("the noise probability must be in [0, 1], got \(probability)")
+        }
+    }
+
+    /// One clip's draw: nil (clean) or the SNR and the seed of its noise.
+    public func draw(rng: inout RandomGenerator) -> (snrDB: Double, seed: UInt64)? {
+        let noisy = rng.nextDouble() < probability
+        let snr = lowDB + (highDB - lowDB) * rng.nextDouble()
+        let seed = rng.next()
+        return noisy ? (snr, seed) : nil
+    }
+}

@@ -22,6 +22,8 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// `--mixup-domain waveform`: a mixed batch mixes the clips' waveforms (BC learning) instead of their
     /// log-mels (nil: the spectrogram, the recipe; joins `identity` only when set to waveform).
     public var mixupDomain: MixupDomain?
+    /// `--noise-snr`: white noise on a share of the training clips' waveforms (nil: off; joins `identity` when set).
+    public var noise: NoiseAugmentation?
     public var seed: UInt64 = 0
     public var architecture: AudioCNNConfig = .recipe
     public var frontEnd: FrontEndConfig = .recipe
@@ -72,7 +74,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         case valSplit = "val_split", testSplit = "test_split", esc10
         case initFrom = "init_from", initFromWeights = "init_from_weights", freezeBackbone = "freeze_backbone"
         case gain = "gain_db", timeShift = "time_shift", ema, teachers, teacherWeights = "teacher_weights", distillation, average
-        case worldSize = "world_size", syncBatchNorm = "sync_bn", mixupDomain = "mixup_domain"
+        case worldSize = "world_size", syncBatchNorm = "sync_bn", mixupDomain = "mixup_domain", noise
     }
 
     /// The front end for a sample rate: the recipe's, with f_max capped at the Nyquist frequency.
@@ -116,6 +118,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         }
         try gain?.validate()
         try timeShift?.validate()
+        try noise?.validate()
         try ema?.validate()
         try average?.validate(epochs: epochs)
         if ema != nil && average != nil { throw bad("--ema and --average-last are two averages of the weights: use one") }
@@ -127,7 +130,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
                 throw bad("a frozen backbone trains fc alone: --ema, --average-last and --teacher are for whole-network runs")
             }
             guard specAugment.freqMask == 0, specAugment.timeMask == 0, mixup.probability == 0, gain == nil, timeShift == nil,
-                  mixupDomain != .waveform else {
+                  mixupDomain != .waveform, noise == nil else {
                 throw bad("a frozen backbone's features are computed once per clip: SpecAugment, mixup, gain and time shift must be off")
             }
         }
@@ -147,6 +150,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if let gain { keys.append(("gain-db", "\(gain.lowDB):\(gain.highDB)")) }
         if let timeShift { keys.append(("time-shift", "\(timeShift.maxSeconds)")) }
         if mixupDomain == .waveform { keys.append(("mixup-domain", "waveform")) }
+        if let noise { keys.append(("noise", "\(noise.lowDB):\(noise.highDB) p \(noise.probability)")) }
         if let ema { keys.append(("ema", "\(ema.decay) warm-up power \(ema.warmupPower)")) }
         if let average { keys.append(("average-last", average.identity)) }
         if let teachers, !teachers.isEmpty {
@@ -170,6 +174,11 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
          ("sample-rate", "\(frontEnd.sampleRate)"), ("frontend", jsonString(frontEnd))]
     }
 
+    /// Whether a batch may need the training clips' waveforms: waveform mixing, or noise.
+    public var needsWaveforms: Bool {
+        (mixupDomain == .waveform && mixup.probability > 0) || (noise.map { $0.probability > 0 } ?? false)
+    }
+
     /// SpecAugment and mixup switched off, as a frozen backbone needs them.
     public mutating func disableAugmentation() {
         specAugment = SpecAugment(freqMask: 0, timeMask: 0)
@@ -177,6 +186,7 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         gain = nil
         timeShift = nil
         mixupDomain = nil
+        noise = nil
     }
 
     /// The first setting whose value differs, as (key, saved, now).
@@ -204,7 +214,7 @@ extension TrainingData {
         do {
             let data = try load(selection, frontEnd: options.frontEnd, threads: options.threads, cacheDirectory: cacheDirectory,
                                 isCancelled: { cancellation.isCancelled }, progress: progress)
-            if options.mixupDomain == .waveform && options.mixup.probability > 0 {
+            if options.needsWaveforms {
                 try data.loadWaveforms(frontEnd: try FrontEnd(config: options.frontEnd), threads: options.threads,
                                        isCancelled: { cancellation.isCancelled })
             }
