@@ -17,7 +17,7 @@ import NIOCore
 public final class InferenceService: @unchecked Sendable {
     public let configuration: ServiceConfiguration
     /// The first model: its front end and classes are the service's.
-    public let classifier: Classifier
+    public var classifier: Classifier { models.first }
     public let models: AveragedClassifier
     public let metrics: ServiceMetrics
     public let batcher: InferenceBatcher
@@ -45,11 +45,10 @@ public final class InferenceService: @unchecked Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.models = models
-        classifier = models.first
         // a pass is the batcher's batch, as `infer`'s are its own
         for model in models.classifiers { model.maxBatch = configuration.maxBatch }
         self.modelDescription = modelDescription
-        let config = classifier.config
+        let config = models.first.config
         plan = WindowPlan(config: config)
         let metrics = ServiceMetrics()
         self.metrics = metrics

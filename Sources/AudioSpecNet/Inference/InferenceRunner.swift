@@ -31,13 +31,13 @@ public struct InferenceOptions: Sendable {
 /// thread alternates front end and network (the network parallel inside, under the classifier's context).
 /// A front-end thread running beside the network measured slower on 2 cores, so there is none.
 public final class InferenceRunner {
-    /// The first model: its front end cuts and transforms the audio, and it alone gives features and embeddings.
-    public let classifier: Classifier
-    /// Every model whose softmax is averaged (an ensemble: `--model` given more than once); the first is `classifier`.
-    public let classifiers: [Classifier]
     public let options: InferenceOptions
     /// The models and views each window's softmax is averaged over.
     public let models: AveragedClassifier
+    /// The first model: its front end cuts and transforms the audio, and it alone gives features and embeddings.
+    public var classifier: Classifier { models.first }
+    /// Every model whose softmax is averaged (an ensemble: `--model` given more than once); the first is `classifier`.
+    public var classifiers: [Classifier] { models.classifiers }
     /// How each file is cut into windows (`options`' window and hop, checked there).
     public let plan: WindowPlan
     public var windowSamples: Int { plan.windowSamples }
@@ -54,10 +54,8 @@ public final class InferenceRunner {
     /// a line naming the file that differs.
     public init(classifiers: [Classifier], options: InferenceOptions) throws {
         models = try AveragedClassifier(classifiers: classifiers, tta: options.tta, shiftSeconds: options.ttaShiftSeconds)
-        self.classifier = models.first
-        self.classifiers = classifiers
         self.options = options
-        plan = try WindowPlan(windowSeconds: options.windowSeconds, hopSeconds: options.hopSeconds, config: classifier.config)
+        plan = try WindowPlan(windowSeconds: options.windowSeconds, hopSeconds: options.hopSeconds, config: models.first.config)
     }
 
     /// A batch of windows of one file, made by the front end.
