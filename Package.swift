@@ -41,12 +41,15 @@ let package = Package(
         ),
         .target(
             name: "AudioSpecNet",
-            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG"],
+            dependencies: ["CSndfile", "CFFTW", "COpenBLAS", "CSoxr", "CPNG", "CPackedGEMM"],
             // The default model (Model/DefaultModel.swift finds it in the bundle beside the executable).
             resources: [.copy("Resources/DefaultModel")]
         ),
 
-        // MARK: - Implementation details: system libraries found through pkg-config
+        // MARK: - Implementation details: an AVX2 kernel in C (Swift here compiles for baseline x86-64, and
+        // the kernel needs AVX2 + FMA intrinsics; it checks the CPU at run time), and system libraries found
+        // through pkg-config
+        .target(name: "CPackedGEMM"),
         .systemLibrary(name: "CSndfile", pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),

@@ -17,6 +17,8 @@ struct BenchConvolutionsCommand: ParsableCommand {
     @OptionGroup var compute: ThreadOptions
     @Option(name: .customLong("batch-size"), help: "Images per call.") var batchSize = 32
     @Option(help: "Timed repetitions per measure; the best counts.") var repetitions = 5
+    @Option(name: .customLong("sample-rate"), help: "The input: a 5 s clip's log-mel at this rate (22050: 216 frames; 16000: 157).")
+    var sampleRate = 22_050
     @Option(help: "wall, or cpu: process CPU time (all threads summed).") var clock = "wall"
     @Option(help: ArgumentHelp("Only layers whose name contains this (e.g. layer1).", valueName: "TEXT")) var layers: String?
     @Flag(name: .customLong("f4-training-forward"), help: "Let .auto pick F(4×4) for training forwards too (off by default, for accuracy).")
@@ -25,6 +27,7 @@ struct BenchConvolutionsCommand: ParsableCommand {
 
     func validate() throws {
         guard Profiler.Clock(rawValue: clock) != nil else { throw ValidationError("--clock must be wall or cpu, got \(clock)") }
+        guard (8_000...48_000).contains(sampleRate) else { throw ValidationError("--sample-rate must be within 8000…48000 Hz, got \(sampleRate)") }
         guard batchSize >= 1, repetitions >= 1 else { throw ValidationError("--batch-size and --repetitions must be at least 1") }
     }
 
@@ -34,6 +37,7 @@ struct BenchConvolutionsCommand: ParsableCommand {
         policy.winograd4x4InBackward = !noF4Backward
         var bench = ConvolutionBenchmark(context: ComputeContext(threads: compute.count, convolution: policy))
         bench.batch = batchSize
+        bench.frames = NetworkBenchmark.frames(sampleRate: sampleRate)
         bench.repetitions = repetitions
         bench.clock = Profiler.Clock(rawValue: clock) ?? .wall
         bench.layerFilter = layers

@@ -15,7 +15,7 @@ final class BenchReportTests: XCTestCase {
         NetworkBenchmark.Result(clock: "wall", threads: 2, batch: 32, frames: 157, mels: 128,
                                 cpu: CPUDescription(model: "Test CPU", features: ["avx2", "fma"], openBLASCore: "Zen"),
                                 trainSamplesPerSecond: train, trainStepSeconds: 32 / train, inferMsPerClipBatch1: b1,
-                                inferMsPerClipBatched: 10, peakRSSMiB: 900, trainPeakRSSMiB: 800, sgemmPeakGFLOPS: 180, layers: [])
+                                inferMsPerClipBatched: 10, peakRSSMiB: 900, trainPeakRSSMiB: 800, sgemmPeakGFLOPS: 180, layers: [], inferenceLayers: [])
     }
 
     func testTableShowsMediansSpreadsAndRatiosOfMedians() {

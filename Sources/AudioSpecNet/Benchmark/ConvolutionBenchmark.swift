@@ -33,27 +33,32 @@ public struct ConvolutionBenchmark {
         public var workspaceMiB = 0.0
     }
 
-    /// The recipe network's convolutions, with how many times each occurs in a forward pass.
-    public static let recipeLayers: [Layer] = {
+    /// The recipe network's convolutions on a 128-mel input of `frames` frames (216: 5 s at 22 050 Hz; 157 at
+    /// 16 000 Hz), with how many times each occurs in a forward pass.
+    public static func recipeLayers(frames: Int = 216) -> [Layer] {
         func c(_ i: Int, _ o: Int, _ k: Int, _ s: Int, _ p: Int) -> ConvolutionShape {
             ConvolutionShape(inChannels: i, outChannels: o, kernel: k, stride: s, padding: p)
         }
+        func half(_ n: Int) -> Int { (n - 1) / 2 + 1 }  // a stride-2 3×3/7×7 convolution's or the max pool's output
+        let w1 = half(half(frames)), w2 = half(w1), w3 = half(w2), w4 = half(w3)  // after the stem + pool, layer2, 3, 4
         return [
-            Layer(name: "conv1 7x7/2", shape: c(1, 64, 7, 2, 3), height: 128, width: 216, repeats: 1),
-            Layer(name: "layer1 3x3", shape: c(64, 64, 3, 1, 1), height: 32, width: 54, repeats: 6),
-            Layer(name: "layer2.0 3x3/2", shape: c(64, 128, 3, 2, 1), height: 32, width: 54, repeats: 1),
-            Layer(name: "layer2.0 1x1/2", shape: c(64, 128, 1, 2, 0), height: 32, width: 54, repeats: 1),
-            Layer(name: "layer2 3x3", shape: c(128, 128, 3, 1, 1), height: 16, width: 27, repeats: 7),
-            Layer(name: "layer3.0 3x3/2", shape: c(128, 256, 3, 2, 1), height: 16, width: 27, repeats: 1),
-            Layer(name: "layer3.0 1x1/2", shape: c(128, 256, 1, 2, 0), height: 16, width: 27, repeats: 1),
-            Layer(name: "layer3 3x3", shape: c(256, 256, 3, 1, 1), height: 8, width: 14, repeats: 11),
-            Layer(name: "layer4.0 3x3/2", shape: c(256, 512, 3, 2, 1), height: 8, width: 14, repeats: 1),
-            Layer(name: "layer4.0 1x1/2", shape: c(256, 512, 1, 2, 0), height: 8, width: 14, repeats: 1),
-            Layer(name: "layer4 3x3", shape: c(512, 512, 3, 1, 1), height: 4, width: 7, repeats: 5),
+            Layer(name: "conv1 7x7/2", shape: c(1, 64, 7, 2, 3), height: 128, width: frames, repeats: 1),
+            Layer(name: "layer1 3x3", shape: c(64, 64, 3, 1, 1), height: 32, width: w1, repeats: 6),
+            Layer(name: "layer2.0 3x3/2", shape: c(64, 128, 3, 2, 1), height: 32, width: w1, repeats: 1),
+            Layer(name: "layer2.0 1x1/2", shape: c(64, 128, 1, 2, 0), height: 32, width: w1, repeats: 1),
+            Layer(name: "layer2 3x3", shape: c(128, 128, 3, 1, 1), height: 16, width: w2, repeats: 7),
+            Layer(name: "layer3.0 3x3/2", shape: c(128, 256, 3, 2, 1), height: 16, width: w2, repeats: 1),
+            Layer(name: "layer3.0 1x1/2", shape: c(128, 256, 1, 2, 0), height: 16, width: w2, repeats: 1),
+            Layer(name: "layer3 3x3", shape: c(256, 256, 3, 1, 1), height: 8, width: w3, repeats: 11),
+            Layer(name: "layer4.0 3x3/2", shape: c(256, 512, 3, 2, 1), height: 8, width: w3, repeats: 1),
+            Layer(name: "layer4.0 1x1/2", shape: c(256, 512, 1, 2, 0), height: 8, width: w3, repeats: 1),
+            Layer(name: "layer4 3x3", shape: c(512, 512, 3, 1, 1), height: 4, width: w4, repeats: 5),
         ]
-    }()
+    }
 
     public var batch = 32
+    /// The input's frames (216 at 22 050 Hz, 157 at 16 000 Hz).
+    public var frames = 216
     /// Timed repetitions per measure (after one warm-up); the best counts.
     public var repetitions = 5
     public var clock: Profiler.Clock = .wall
@@ -78,7 +83,7 @@ public struct ConvolutionBenchmark {
         var result = Result()
         var rng = RandomGenerator(seed: 1)
         func values(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in (2 * rng.nextFloat() - 1) * scale } }
-        for layer in Self.recipeLayers where layerFilter.map({ layer.name.contains($0) }) ?? true {
+        for layer in Self.recipeLayers(frames: frames) where layerFilter.map({ layer.name.contains($0) }) ?? true {
             progress(layer.name)
             let s = layer.shape, h = layer.height, w = layer.width
             let (oh, ow) = s.outputSize(height: h, width: w)
@@ -100,7 +105,7 @@ public struct ConvolutionBenchmark {
                 }
                 // The weights never change here: one version, so the timed calls reuse the transform.
                 let filters = FilterCacheKey(cache: TransformedFilterCache(), version: 0)
-                let eval = algorithm == .im2col ? fwd : milliseconds {
+                let eval = milliseconds {
                     kernel.forward(batch: batch, height: h, width: w, input: x, weight: wt, output: &y, evaluation: true, filters: filters,
                                    context: context)
                 }
@@ -136,7 +141,7 @@ public struct ConvolutionBenchmark {
     public func table(_ r: Result) -> String {
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
         var lines = ["convolutions at batch \(batch), \(context.threads) thread\(context.threads == 1 ? "" : "s"), \(clock == .cpu ? "process CPU time" : "wall clock"), best of \(repetitions)",
-                     "GFLOP/s = direct-convolution FLOPs (2·MACs) / time; eval = an evaluation forward, filters transformed once where the policy caches them (batch ≤ \(context.convolution.cacheTransformedFiltersUpToBatch))",
+                     "input 128×\(frames); GFLOP/s = direct-convolution FLOPs (2·MACs) / time; eval = an evaluation forward, filters transformed (and packed) once where the policy caches them (batch ≤ \(context.convolution.cacheTransformedFiltersUpToBatch))",
                      pad("layer", 16) + pad("algorithm", 12) + "   fwd ms  bwd-x ms  bwd-w ms  eval ms fwd GF/s bwd-x GF bwd-w GF"]
         for row in r.rows {
             lines.append(pad(row.layer.name, 16) + pad("\(row.algorithm)", 12)

@@ -21,14 +21,17 @@ public struct NetworkBenchmark {
         /// ceiling the convolutions' GFLOP/s are read against.
         public var sgemmPeakGFLOPS: Double
         public var layers: [LayerTime]
+        /// Where a batch-1 inference's time goes, each convolution named with the algorithm it ran.
+        public var inferenceLayers: [LayerTime]
 
         public init(clock: String, threads: Int, batch: Int, frames: Int, mels: Int, cpu: CPUDescription, trainSamplesPerSecond: Double,
                     trainStepSeconds: Double, inferMsPerClipBatch1: Double, inferMsPerClipBatched: Double, peakRSSMiB: Double,
-                    trainPeakRSSMiB: Double, sgemmPeakGFLOPS: Double, layers: [LayerTime]) {
+                    trainPeakRSSMiB: Double, sgemmPeakGFLOPS: Double, layers: [LayerTime], inferenceLayers: [LayerTime]) {
             self.clock = clock; self.threads = threads; self.batch = batch; self.frames = frames; self.mels = mels; self.cpu = cpu
             self.trainSamplesPerSecond = trainSamplesPerSecond; self.trainStepSeconds = trainStepSeconds
             self.inferMsPerClipBatch1 = inferMsPerClipBatch1; self.inferMsPerClipBatched = inferMsPerClipBatched
             self.peakRSSMiB = peakRSSMiB; self.trainPeakRSSMiB = trainPeakRSSMiB; self.sgemmPeakGFLOPS = sgemmPeakGFLOPS; self.layers = layers
+            self.inferenceLayers = inferenceLayers
         }
 
         enum CodingKeys: String, CodingKey {
@@ -40,6 +43,7 @@ public struct NetworkBenchmark {
             case peakRSSMiB = "peak_rss_mib"
             case trainPeakRSSMiB = "train_peak_rss_mib"
             case sgemmPeakGFLOPS = "sgemm_peak_gflops"
+            case inferenceLayers = "infer_layers"
         }
     }
 
@@ -86,6 +90,15 @@ public struct NetworkBenchmark {
         return 2 * Double(n * n * n * workers) / best / 1e9
     }
 
+    /// Each profiled region's time per repeat, its GFLOP/s and share of `total`, in first-seen order.
+    static func layerTimes(_ profiler: Profiler, per repeats: Int, total: Double) -> [LayerTime] {
+        profiler.order.filter { $0 != "total" }.map { name -> LayerTime in
+            let e = profiler.entries[name]!
+            return LayerTime(name: name, msPerStep: e.seconds / Double(repeats) * 1000, gflops: e.flops > 0 ? e.flops / e.seconds / 1e9 : 0,
+                             share: e.seconds / total)
+        }
+    }
+
     public func run(progress: (String) -> Void = { _ in }) throws -> Result {
         let profiler = Profiler(clock: clock)
         let model = try AudioCNN(config: config, seed: 0, context: ComputeContext(threads: threads))
@@ -116,12 +129,7 @@ public struct NetworkBenchmark {
         }
         model.context.profiler = nil
         let trainPeak = peakResidentMiB()
-        let total = profiler.entries["total"]?.seconds ?? trainSeconds
-        let layers = profiler.order.filter { $0 != "total" }.map { name -> LayerTime in
-            let e = profiler.entries[name]!
-            return LayerTime(name: name, msPerStep: e.seconds / Double(steps) * 1000, gflops: e.flops > 0 ? e.flops / e.seconds / 1e9 : 0,
-                             share: e.seconds / total)
-        }
+        let layers = Self.layerTimes(profiler, per: steps, total: profiler.entries["total"]?.seconds ?? trainSeconds)
         func inferMs(_ n: Int, repeats: Int) -> Double {
             let xi = Tensor(shape: [n, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: n * mels * frames)))
             _ = model.forward(xi, training: false)
@@ -133,11 +141,20 @@ public struct NetworkBenchmark {
         let peak = Self.sgemmPeak(threads: threads, clock: clock)
         progress("inference at batch 1")
         let b1 = inferMs(1, repeats: inferRepeatsBatch1)
+        progress("inference at batch 1, per layer")
+        let inferenceProfiler = Profiler(clock: clock)
+        let x1 = Tensor(shape: [1, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: mels * frames)))
+        model.context.profiler = inferenceProfiler
+        for _ in 0..<inferRepeatsBatch1 { inferenceProfiler.measure("total") { _ = model.forward(x1, training: false) } }
+        model.context.profiler = nil
+        let inferenceLayers = Self.layerTimes(inferenceProfiler, per: inferRepeatsBatch1,
+                                              total: inferenceProfiler.entries["total"]?.seconds ?? 1)
         progress("inference at batch \(batch)")
         let bn = inferMs(batch, repeats: inferRepeatsBatched)
         return Result(clock: clock.rawValue, threads: model.context.threads, batch: batch, frames: frames, mels: mels,
                       cpu: CPUDescription.current(), trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
-                      peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, sgemmPeakGFLOPS: peak, layers: layers)
+                      peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, sgemmPeakGFLOPS: peak, layers: layers,
+                      inferenceLayers: inferenceLayers)
     }
 }

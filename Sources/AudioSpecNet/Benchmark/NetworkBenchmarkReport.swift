@@ -70,11 +70,17 @@ public struct NetworkBenchmarkReport {
             lines.append("")
             lines.append("where a training step's time goes (ms per step, share of the step; GFLOP/s of the direct-convolution")
             lines.append("FLOP count and its share of OpenBLAS sgemm's peak here, \(f(r.sgemmPeakGFLOPS)) GFLOP/s on \(r.threads) threads):")
-            for l in r.layers.sorted(by: { $0.msPerStep > $1.msPerStep }) {
-                let rate = l.gflops > 0 ? f(l.gflops).leftPad(9) + " GFLOP/s" + (f(100 * l.gflops / r.sgemmPeakGFLOPS, 0) + " %").leftPad(7) : ""
-                lines.append("  " + l.name.padding(toLength: 48, withPad: " ", startingAt: 0) + f(l.msPerStep).leftPad(9) + " ms"
-                             + f(l.share * 100).leftPad(7) + " %" + rate)
+            func append(_ times: [NetworkBenchmark.LayerTime]) {
+                for l in times.sorted(by: { $0.msPerStep > $1.msPerStep }) {
+                    let rate = l.gflops > 0 ? f(l.gflops).leftPad(9) + " GFLOP/s" + (f(100 * l.gflops / r.sgemmPeakGFLOPS, 0) + " %").leftPad(7) : ""
+                    lines.append("  " + l.name.padding(toLength: 56, withPad: " ", startingAt: 0) + f(l.msPerStep, 2).leftPad(9) + " ms"
+                                 + f(l.share * 100).leftPad(7) + " %" + rate)
+                }
             }
+            append(r.layers)
+            lines.append("")
+            lines.append("where a batch-1 inference's time goes (ms per clip; each convolution names the algorithm the policy picked):")
+            append(r.inferenceLayers)
         }
         return lines.joined(separator: "\n")
     }

@@ -15,10 +15,39 @@ struct Im2colConvolution {
         return (perGroup, (batch + perGroup - 1) / perGroup)
     }
 
+    /// Floats of the filters packed for `PackedGEMM` (a K × C·kh·kw matrix).
+    var packedWeightCount: Int { PackedGEMM.packedCount(m: shape.outChannels, k: shape.inChannels * shape.kernelHeight * shape.kernelWidth) }
+
+    /// w (K,C,kh,kw) packed for `PackedGEMM`: what `forward(…packedWeight:…)` takes.
+    func packWeights(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        PackedGEMM.pack(m: shape.outChannels, k: shape.inChannels * shape.kernelHeight * shape.kernelWidth, a: w, into: packed)
+    }
+
     // x is (N,C,H,W), w is (K,C,kh,kw), y is (N,K,OH,OW), overwritten
     func forward(
         batch: Int, height: Int, width: Int,
         input x: UnsafePointer<Float>, weight w: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
+    ) {
+        forward(batch: batch, height: height, width: width, input: x, filters: .plain(w), output: y)
+    }
+
+    // The same with the filters from `packWeights`: the GEMMs go through `PackedGEMM` (the same sums, rounded in
+    // another order than OpenBLAS's).
+    func forward(
+        batch: Int, height: Int, width: Int,
+        input x: UnsafePointer<Float>, packedWeight: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
+    ) {
+        forward(batch: batch, height: height, width: width, input: x, filters: .packed(packedWeight), output: y)
+    }
+
+    private enum Filters {
+        case plain(UnsafePointer<Float>)
+        case packed(UnsafePointer<Float>)
+    }
+
+    private func forward(
+        batch: Int, height: Int, width: Int,
+        input x: UnsafePointer<Float>, filters: Filters, output y: UnsafeMutablePointer<Float>
     ) {
         let s = shape
         let (oh, ow) = s.outputSize(height: height, width: width)
@@ -30,6 +59,17 @@ struct Im2colConvolution {
         let colSize = direct ? 0 : CKK * G * L, outSize = G == 1 ? 0 : K * G * L
         let perThread = (colSize + outSize + 15) & ~15
         let scratch = workspace.floats(perThread * parallel.threads)
+        // c (K × n) = filters · b (CKK × n), the K rows split over `rows`' workers
+        func gemm(n: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, rows: Parallel) {
+            switch filters {
+            case .packed(let packed):
+                PackedGEMM.multiply(m: K, n: n, k: CKK, packed: packed, b: b, c: c, parallel: rows)
+            case .plain(let w):
+                rows.chunks(K, minimumChunk: 8) { range, _ in
+                    sgemm(m: range.count, n: n, k: CKK, a: w + range.lowerBound * CKK, b: b, c: c + range.lowerBound * n)
+                }
+            }
+        }
         if groups < parallel.threads {
             // Fewer groups than cores (inference at batch 1): one group at a time, each GEMM's output rows
             // split over the cores instead.
@@ -45,9 +85,7 @@ struct Im2colConvolution {
                 }
                 let b = direct ? x + n0 * inPlane : UnsafePointer(col)
                 let c = count == 1 ? y + n0 * outPlane : out
-                parallel.chunks(K, minimumChunk: 8) { rows, _ in
-                    sgemm(m: rows.count, n: ld, k: CKK, a: w + rows.lowerBound * CKK, b: b, c: c + rows.lowerBound * ld)
-                }
+                gemm(n: ld, b: b, c: c, rows: parallel)
                 if count > 1 {
                     for i in 0..<count {
                         let dst = y + (n0 + i) * outPlane
@@ -70,10 +108,10 @@ struct Im2colConvolution {
                 }
                 let b = direct ? x + n0 * inPlane : UnsafePointer(col)
                 if count == 1 {
-                    sgemm(m: K, n: L, k: CKK, a: w, b: b, c: y + n0 * outPlane)
+                    gemm(n: L, b: b, c: y + n0 * outPlane, rows: .serial)
                 } else {
                     // out is (K, count·L): image i's block is columns i·L..<(i+1)·L of every row.
-                    sgemm(m: K, n: ld, k: CKK, a: w, b: b, c: out)
+                    gemm(n: ld, b: b, c: out, rows: .serial)
                     for i in 0..<count {
                         let dst = y + (n0 + i) * outPlane
                         for k in 0..<K { (dst + k * L).update(from: out + k * ld + i * L, count: L) }

@@ -33,6 +33,14 @@ public struct ConvolutionKernel: Sendable {
         return policy.algorithm(batch: batch, height: height, width: width, pass: pass, filtersCached: filtersCached)
     }
 
+    /// The algorithm `forward` runs for this call (never `.auto`): `cachesFilters` is whether it was given a
+    /// filter cache, which the policy may let an evaluation forward use. What `bench --layers` prints.
+    public func forwardAlgorithm(batch: Int, height: Int, width: Int, evaluation: Bool, cachesFilters: Bool,
+                                 policy: ConvolutionPolicy) -> ConvolutionAlgorithm {
+        algorithm(batch: batch, height: height, width: width, pass: evaluation ? .evaluationForward : .trainingForward,
+                  policy: policy, filtersCached: evaluation && cachesFilters && policy.cachesTransformedFilters(batch: batch))
+    }
+
     // x is (N,C,H,W), w is (K,C,kh,kw), y is (N,K,OH,OW), overwritten. `evaluation`: a forward whose
     // result no backward will differentiate (see ConvolutionPolicy.winograd4x4InEvaluation). `filters`: where
     // an evaluation forward may keep and reuse w's Winograd transform (the layer's cache and the weights'
@@ -44,12 +52,19 @@ public struct ConvolutionKernel: Sendable {
     ) {
         let (oh, ow) = shape.outputSize(height: height, width: width)
         guard batch > 0, oh > 0, ow > 0 else { return }
-        let pass: ConvolutionPolicy.Pass = evaluation ? .evaluationForward : .trainingForward
         let workspace = context.workspace, parallel = context.parallel
         let cache = evaluation && context.convolution.cachesTransformedFilters(batch: batch) ? filters : nil
         func winograd<T: WinogradTile>(_ conv: WinogradConvolution<T>, _ algorithm: ConvolutionAlgorithm) {
             guard let cache else {
                 conv.forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
+                return
+            }
+            if PackedGEMM.isAvailable {
+                let u = cache.cache.filters(algorithm: algorithm, packed: true, version: cache.version, threads: parallel.threads,
+                                            count: conv.packedTransformedWeightCount) {
+                    conv.transformAndPackWeights(weight, into: $0)
+                }
+                conv.forward(batch: batch, height: height, width: width, input: input, transformedWeight: u, packed: true, output: output)
                 return
             }
             let u = cache.cache.filters(algorithm: algorithm, version: cache.version, threads: parallel.threads,
@@ -59,7 +74,8 @@ public struct ConvolutionKernel: Sendable {
             conv.forward(batch: batch, height: height, width: width, input: input, transformedWeight: u, output: output)
         }
         let budget = context.convolution.winogradTransformBudget
-        switch algorithm(batch: batch, height: height, width: width, pass: pass, policy: context.convolution, filtersCached: cache != nil) {
+        switch forwardAlgorithm(batch: batch, height: height, width: width, evaluation: evaluation, cachesFilters: filters != nil,
+                                policy: context.convolution) {
         case .winograd2x2:
             winograd(WinogradConvolution<WinogradF2>(shape: shape, workspace: workspace, parallel: parallel, transformBudget: budget),
                      .winograd2x2)
@@ -67,8 +83,16 @@ public struct ConvolutionKernel: Sendable {
             winograd(WinogradConvolution<WinogradF4>(shape: shape, workspace: workspace, parallel: parallel, transformBudget: budget),
                      .winograd4x4)
         case .im2col, .auto:
-            Im2colConvolution(shape: shape, workspace: workspace, parallel: parallel)
-                .forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
+            let conv = Im2colConvolution(shape: shape, workspace: workspace, parallel: parallel)
+            if let cache, PackedGEMM.isAvailable {
+                let packed = cache.cache.filters(algorithm: .im2col, packed: true, version: cache.version, threads: parallel.threads,
+                                                 count: conv.packedWeightCount) {
+                    conv.packWeights(weight, into: $0)
+                }
+                conv.forward(batch: batch, height: height, width: width, input: input, packedWeight: packed, output: output)
+            } else {
+                conv.forward(batch: batch, height: height, width: width, input: input, weight: weight, output: output)
+            }
         }
     }
 

@@ -76,11 +76,22 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     /// --batch-size 1 --clock cpu`, loaded machine), where it must put F(4×4) on layer1 (32×54; measured
     /// 1.8 ms vs F(2×2) 2.9), F(2×2) on layer2 (16×27; 2.4 vs F(4×4) 3.1) and layer3 (8×14; 2.8 vs
     /// im2col 5.0, F(4×4) 3.2), and im2col on layer4 (4×7; 5.2 vs F(2×2) 7.1): any value from 40 to 70 does.
+    ///
+    /// Where the CPU runs `PackedGEMM` (AVX2 + FMA), a cached evaluation forward multiplies pre-packed filters
+    /// with no per-call copy, which makes both its Winograd and its im2col GEMMs cheaper, im2col's most: the
+    /// packed constants apply. Fitted at batch 1 on one core of the 2-core AVX2 EPYC (`bench convolutions
+    /// --batch-size 1 --sample-rate 16000 --clock cpu`, eval column, ms): layer1 (32×40) F(4×4) 1.20, F(2×2)
+    /// 1.95, im2col 3.49; layer2 (16×20) F(4×4) 1.19, F(2×2) 1.50, im2col 3.14; layer3 (8×10) F(2×2) 1.74,
+    /// F(4×4) 1.84, im2col 3.05; layer4 (4×5) F(2×2) 2.67, im2col 3.44, F(4×4) 3.83. Five fixed columns and
+    /// im2col at 0.97× Winograd's rate put the fastest first on layers 1, 2 and 4 and price layer3's two
+    /// transforms within 1 % of each other (measured 6 % apart).
     public struct CostModel: Sendable, Hashable {
         public var winogradGFLOPS = 150.0
         public var winogradFixedColumns = 100.0
         public var winogradFixedColumnsCached = 50.0
         public var im2colGFLOPS = 95.0
+        public var winogradFixedColumnsPacked = 5.0
+        public var im2colGFLOPSPacked = 145.0
         public init() {}
     }
     public var costModel = CostModel()
@@ -94,7 +105,8 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     /// `filtersCached`: the Winograd filters are already transformed (see `cachesTransformedFilters`).
     public func algorithm(batch: Int, height: Int, width: Int, pass: Pass, filtersCached: Bool = false) -> ConvolutionAlgorithm {
         let n = Double(batch), cost = costModel
-        let fixed = filtersCached ? cost.winogradFixedColumnsCached : cost.winogradFixedColumns
+        let packed = filtersCached && PackedGEMM.isAvailable
+        let fixed = packed ? cost.winogradFixedColumnsPacked : filtersCached ? cost.winogradFixedColumnsCached : cost.winogradFixedColumns
         func tiles(_ m: Int) -> Double { n * Double(((height + m - 1) / m) * ((width + m - 1) / m)) }
         let allowsF4: Bool
         switch pass {
@@ -104,7 +116,7 @@ public struct ConvolutionPolicy: Sendable, Hashable {
         }
         let f4 = allowsF4 ? 36 * (tiles(4) + fixed) / cost.winogradGFLOPS : .infinity
         let f2 = 16 * (tiles(2) + fixed) / cost.winogradGFLOPS
-        let direct = 9 * n * Double(height * width) / cost.im2colGFLOPS
+        let direct = 9 * n * Double(height * width) / (packed ? cost.im2colGFLOPSPacked : cost.im2colGFLOPS)
         if direct <= min(f4, f2) { return .im2col }
         return f4 < f2 ? .winograd4x4 : .winograd2x2
     }

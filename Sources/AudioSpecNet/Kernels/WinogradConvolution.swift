@@ -82,18 +82,32 @@ struct WinogradConvolution<T: WinogradTile> {
         Self.transformWeights(outChannels: shape.outChannels, inChannels: shape.inChannels, weight: w, into: u, parallel: parallel)
     }
 
-    // x is (N,C,H,W), u is (α², K, C) from `transformWeights`, y is (N,K,H,W), overwritten. The same
-    // arithmetic as `forward(…weight:…)`, without the filter transform.
+    /// Floats of the transformed filters packed for `PackedGEMM`: α² packed (K × C) matrices.
+    var packedTransformedWeightCount: Int { Self.alpha2 * PackedGEMM.packedCount(m: shape.outChannels, k: shape.inChannels) }
+
+    /// U as `transformWeights` makes it, then each position's (K × C) matrix packed for `PackedGEMM`: what
+    /// `forward(…packed: true…)` takes.
+    func transformAndPackWeights(_ w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let K = shape.outChannels, C = shape.inChannels, stride = PackedGEMM.packedCount(m: K, k: C)
+        let u = UnsafeMutablePointer<Float>.allocate(capacity: transformedWeightCount)
+        defer { u.deallocate() }
+        transformWeights(w, into: u)
+        parallel.forEach(Self.alpha2) { xi in PackedGEMM.pack(m: K, k: C, a: u + xi * K * C, into: packed + xi * stride) }
+    }
+
+    // x is (N,C,H,W), u is (α², K, C) from `transformWeights` (or, `packed`, from `transformAndPackWeights`),
+    // y is (N,K,H,W), overwritten. The same arithmetic as `forward(…weight:…)` without the filter transform;
+    // packed filters go through `PackedGEMM` instead of OpenBLAS (the same sums, rounded in another order).
     func forward(
         batch: Int, height: Int, width: Int,
-        input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>
+        input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, packed: Bool = false, output y: UnsafeMutablePointer<Float>
     ) {
         let C = shape.inChannels, K = shape.outChannels
         var layout = WorkspaceLayout()
         let core = coreLayout(batch: batch, height: height, width: width, inChannels: C, outChannels: K, from: &layout)
         let base = workspace.floats(layout.total)
         Self.convolve(
-            batch: batch, height: height, width: width, inChannels: C, outChannels: K,
+            batch: batch, height: height, width: width, inChannels: C, outChannels: K, weights: packed ? .packed : .plain,
             input: x, transformedWeight: u, output: y, scratch: base, layout: core, parallel: parallel)
     }
 
@@ -122,7 +136,7 @@ struct WinogradConvolution<T: WinogradTile> {
         // U'[ξ] (K × C) from the rotated filters, used transposed: M[ξ] (C × p) = U'[ξ]ᵀ · V[ξ] (K × p).
         Self.transformWeights(outChannels: K, inChannels: C, weight: w, rotated: true, into: base + uAt, parallel: parallel)
         Self.convolve(
-            batch: batch, height: height, width: width, inChannels: K, outChannels: C, transposedWeights: true,
+            batch: batch, height: height, width: width, inChannels: K, outChannels: C, weights: .transposed,
             input: dy, transformedWeight: base + uAt, output: dx, scratch: base, layout: core, parallel: parallel)
     }
 
@@ -220,13 +234,17 @@ struct WinogradConvolution<T: WinogradTile> {
                           workers: workers, vStride: vStride, mStride: mStride)
     }
 
-    // x is (N,C,H,W), u is (α², K, C) (or (α², C, K) used transposed), y is (N,K,H,W), overwritten
+    /// How `convolve` reads U: (α², K, C) as is, (α², C, K) transposed, or α² (K × C) matrices packed for `PackedGEMM`.
+    enum WeightForm { case plain, transposed, packed }
+
+    // x is (N,C,H,W), u is (α², K, C) in `weights`' form, y is (N,K,H,W), overwritten
     private static func convolve(
-        batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, transposedWeights: Bool = false,
+        batch: Int, height: Int, width: Int, inChannels C: Int, outChannels K: Int, weights: WeightForm = .plain,
         input x: UnsafePointer<Float>, transformedWeight u: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>,
         scratch base: UnsafeMutablePointer<Float>, layout: CoreLayout, parallel: Parallel
     ) {
         let tiling = layout.tiling, tiles = tiling.perImage
+        let packedStride = weights == .packed ? PackedGEMM.packedCount(m: K, k: C) : 0
         let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
         let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
         // Images lo..<hi in groups, with one worker's V, M and plane scratch.
@@ -242,7 +260,11 @@ struct WinogradConvolution<T: WinogradTile> {
                     parallel: parallel)
                 parallel.forEach(alpha2) { xi in
                     // M[ξ] (K × p) = U[ξ] (K × C) · V[ξ] (C × p)
-                    sgemm(transA: transposedWeights, m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
+                    if weights == .packed {
+                        PackedGEMM.multiply(m: K, n: p, k: C, packed: u + xi * packedStride, b: v + xi * C * p, c: mm + xi * K * p)
+                    } else {
+                        sgemm(transA: weights == .transposed, m: K, n: p, k: C, a: u + xi * K * C, b: v + xi * C * p, c: mm + xi * K * p)
+                    }
                 }
                 transformOutputs(
                     images: count, channels: K, tiling: tiling, products: mm, columns: p,

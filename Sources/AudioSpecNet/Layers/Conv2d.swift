@@ -37,7 +37,7 @@ public final class Conv2d {
     // faster F(4×4) transform, whose rounding only a training backward would amplify.
     public func forward(_ x: Tensor, into y: Tensor, training: Bool = true, context: ComputeContext) {
         y.reshape(outputShape(for: x))
-        context.measure(profileName(x, "forward"), flops: flops(y)) {
+        context.measure(profileName(x, training ? "forward" : "eval " + algorithmName(x, context)), flops: flops(y)) {
             kernel.forward(batch: x.shape[0], height: x.shape[2], width: x.shape[3], input: x.data, weight: filters, output: y.data,
                            evaluation: !training, filters: FilterCacheKey(cache: transformedFilters, version: arena.parameterVersion),
                            context: context)
@@ -56,6 +56,16 @@ public final class Conv2d {
     /// Multiply-adds of the direct convolution ×2: the FLOP count GFLOP/s figures are quoted against.
     func flops(_ y: Tensor) -> Double {
         2 * Double(y.count) * Double(shape.inChannels * shape.kernelHeight * shape.kernelWidth)
+    }
+
+    /// The algorithm an evaluation forward of x runs, for the profile's names.
+    func algorithmName(_ x: Tensor, _ context: ComputeContext) -> String {
+        switch kernel.forwardAlgorithm(batch: x.shape[0], height: x.shape[2], width: x.shape[3], evaluation: true,
+                                       cachesFilters: true, policy: context.convolution) {
+        case .winograd2x2: "F(2×2)"
+        case .winograd4x4: "F(4×4)"
+        case .im2col, .auto: "im2col"
+        }
     }
 
     func profileName(_ x: Tensor, _ pass: String) -> String {
