@@ -42,6 +42,7 @@ struct BenchNetworkCommand: ParsableCommand {
         bench.clock = Profiler.Clock(rawValue: clock) ?? .wall
         bench.batch = batchSize
         bench.steps = steps
+        bench.profilesInference = showLayers || format.json
         bench.config.width = width
         bench.frames = NetworkBenchmark.frames(sampleRate: sampleRate)
         var swift: [NetworkBenchmark.Result] = [], pytorch: [[String: Any]] = []

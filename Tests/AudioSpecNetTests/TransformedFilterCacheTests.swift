@@ -148,16 +148,17 @@ final class TransformedFilterCacheTests: XCTestCase {
     }
 
     /// What `.auto` picks for the recipe's maps at batch 1 in evaluation with the filters cached (the
-    /// measurements are in ConvolutionPolicy.CostModel), and that larger batches do not cache by default.
+    /// measurements are in ConvolutionPolicy.CostModel), and up to which batch each policy caches.
     func testBatchOneEvaluationChoices() {
         let policy = ConvolutionPolicy()
         func pick(_ h: Int, _ w: Int, cached: Bool = true) -> ConvolutionAlgorithm {
             policy.algorithm(batch: 1, height: h, width: w, pass: .evaluationForward, filtersCached: cached)
         }
         if PackedGEMM.isAvailable {
-            // 16 kHz maps: the measured fastest (CostModel's comment); layer3's two transforms price within 1 %
+            // 16 kHz maps: the measured fastest (CostModel's comment)
             XCTAssertEqual(pick(32, 40), .winograd4x4)
             XCTAssertEqual(pick(16, 20), .winograd4x4)
+            XCTAssertEqual(pick(8, 10), .winograd2x2)
             XCTAssertEqual(pick(4, 5), .winograd2x2)
             XCTAssertEqual(pick(4, 7), .winograd2x2)
         } else {
@@ -168,6 +169,9 @@ final class TransformedFilterCacheTests: XCTestCase {
         }
         XCTAssertEqual(pick(8, 14, cached: false), .im2col)
         XCTAssertTrue(policy.cachesTransformedFilters(batch: 1))
-        XCTAssertFalse(policy.cachesTransformedFilters(batch: 32))
+        XCTAssertTrue(policy.cachesTransformedFilters(batch: 32))
+        XCTAssertFalse(policy.cachesTransformedFilters(batch: 33))
+        XCTAssertTrue(ConvolutionPolicy.training.cachesTransformedFilters(batch: 8))
+        XCTAssertFalse(ConvolutionPolicy.training.cachesTransformedFilters(batch: 32), "a training run's validation keeps none")
     }
 }

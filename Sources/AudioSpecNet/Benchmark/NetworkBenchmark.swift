@@ -23,15 +23,18 @@ public struct NetworkBenchmark {
         public var layers: [LayerTime]
         /// Where a batch-1 inference's time goes, each convolution named with the algorithm it ran.
         public var inferenceLayers: [LayerTime]
+        /// The same at the training batch size.
+        public var batchedInferenceLayers: [LayerTime] = []
 
         public init(clock: String, threads: Int, batch: Int, frames: Int, mels: Int, cpu: CPUDescription, trainSamplesPerSecond: Double,
                     trainStepSeconds: Double, inferMsPerClipBatch1: Double, inferMsPerClipBatched: Double, peakRSSMiB: Double,
-                    trainPeakRSSMiB: Double, sgemmPeakGFLOPS: Double, layers: [LayerTime], inferenceLayers: [LayerTime]) {
+                    trainPeakRSSMiB: Double, sgemmPeakGFLOPS: Double, layers: [LayerTime], inferenceLayers: [LayerTime],
+                    batchedInferenceLayers: [LayerTime] = []) {
             self.clock = clock; self.threads = threads; self.batch = batch; self.frames = frames; self.mels = mels; self.cpu = cpu
             self.trainSamplesPerSecond = trainSamplesPerSecond; self.trainStepSeconds = trainStepSeconds
             self.inferMsPerClipBatch1 = inferMsPerClipBatch1; self.inferMsPerClipBatched = inferMsPerClipBatched
             self.peakRSSMiB = peakRSSMiB; self.trainPeakRSSMiB = trainPeakRSSMiB; self.sgemmPeakGFLOPS = sgemmPeakGFLOPS; self.layers = layers
-            self.inferenceLayers = inferenceLayers
+            self.inferenceLayers = inferenceLayers; self.batchedInferenceLayers = batchedInferenceLayers
         }
 
         enum CodingKeys: String, CodingKey {
@@ -44,6 +47,7 @@ public struct NetworkBenchmark {
             case trainPeakRSSMiB = "train_peak_rss_mib"
             case sgemmPeakGFLOPS = "sgemm_peak_gflops"
             case inferenceLayers = "infer_layers"
+            case batchedInferenceLayers = "infer_layers_batched"
         }
     }
 
@@ -61,6 +65,8 @@ public struct NetworkBenchmark {
     /// Timed inference passes at batch 1 and at the large batch; the figure is their mean.
     public var inferRepeatsBatch1 = 30
     public var inferRepeatsBatched = 3
+    /// Whether to time inference layer by layer too, in passes of its own (`bench --layers`).
+    public var profilesInference = true
     public var mels = 128
     public var frames = 216
 
@@ -141,20 +147,25 @@ public struct NetworkBenchmark {
         let peak = Self.sgemmPeak(threads: threads, clock: clock)
         progress("inference at batch 1")
         let b1 = inferMs(1, repeats: inferRepeatsBatch1)
-        progress("inference at batch 1, per layer")
-        let inferenceProfiler = Profiler(clock: clock)
-        let x1 = Tensor(shape: [1, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: mels * frames)))
-        model.context.profiler = inferenceProfiler
-        for _ in 0..<inferRepeatsBatch1 { inferenceProfiler.measure("total") { _ = model.forward(x1, training: false) } }
-        model.context.profiler = nil
-        let inferenceLayers = Self.layerTimes(inferenceProfiler, per: inferRepeatsBatch1,
-                                              total: inferenceProfiler.entries["total"]?.seconds ?? 1)
+        // where inference's time goes, per clip, in passes of their own (the profiler's clock reads cost a little)
+        func inferenceLayers(_ n: Int, repeats: Int) -> [LayerTime] {
+            guard profilesInference else { return [] }
+            progress("inference at batch \(n), per layer")
+            let inferenceProfiler = Profiler(clock: clock)
+            let xi = Tensor(shape: [n, 1, mels, frames], values: Array(UnsafeBufferPointer(start: x.data, count: n * mels * frames)))
+            model.context.profiler = inferenceProfiler
+            for _ in 0..<repeats { inferenceProfiler.measure("total") { _ = model.forward(xi, training: false) } }
+            model.context.profiler = nil
+            return Self.layerTimes(inferenceProfiler, per: repeats * n, total: inferenceProfiler.entries["total"]?.seconds ?? 1)
+        }
+        let batch1Layers = inferenceLayers(1, repeats: inferRepeatsBatch1)
         progress("inference at batch \(batch)")
         let bn = inferMs(batch, repeats: inferRepeatsBatched)
+        let batchedLayers = inferenceLayers(batch, repeats: inferRepeatsBatched)
         return Result(clock: clock.rawValue, threads: model.context.threads, batch: batch, frames: frames, mels: mels,
                       cpu: CPUDescription.current(), trainSamplesPerSecond: Double(batch * steps) / trainSeconds,
                       trainStepSeconds: trainSeconds / Double(steps), inferMsPerClipBatch1: b1, inferMsPerClipBatched: bn,
                       peakRSSMiB: peakResidentMiB(), trainPeakRSSMiB: trainPeak, sgemmPeakGFLOPS: peak, layers: layers,
-                      inferenceLayers: inferenceLayers)
+                      inferenceLayers: batch1Layers, batchedInferenceLayers: batchedLayers)
     }
 }

@@ -81,6 +81,9 @@ public struct NetworkBenchmarkReport {
             lines.append("")
             lines.append("where a batch-1 inference's time goes (ms per clip; each convolution names the algorithm the policy picked):")
             append(r.inferenceLayers)
+            lines.append("")
+            lines.append("the same at batch \(r.batch) (ms per clip):")
+            append(r.batchedInferenceLayers)
         }
         return lines.joined(separator: "\n")
     }

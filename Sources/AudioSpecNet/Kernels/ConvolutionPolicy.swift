@@ -50,12 +50,23 @@ public struct ConvolutionPolicy: Sendable, Hashable {
 
     /// Evaluation forwards of at most this many images keep each layer's transformed Winograd filters
     /// between calls (in the layer's `TransformedFilterCache`, keyed by the weights' version) instead of
-    /// transforming them on every call; 0 never does. At batch 1 the transform is a third to a half of a
-    /// Winograd call on the recipe's layer3 (8×14 maps) and the cache lets F(2×2) beat im2col there; at
-    /// larger batches the transform is shared by more images while the cache would hold up to α²/9 × the
-    /// weights (≈ 190 MB for the recipe at batch 32, where layer3 picks F(4×4)): not worth it for the
-    /// validation passes of training. At batch 1 the recipe's cache holds ≈ 57 MB.
-    public var cacheTransformedFiltersUpToBatch = 8
+    /// transforming them on every call, packed for `PackedGEMM` where the CPU runs it (im2col's filters too);
+    /// 0 never does. At batch 1 the transform is a third to a half of a Winograd call on the recipe's layer3;
+    /// at batch 32 the transform is shared by more images, but the packed GEMMs with no per-call copy still
+    /// took a 16 kHz inference's convolutions from 66 to 57 ms per clip on one core of the AVX2 EPYC (`bench
+    /// --layers`). The price is memory: the cache holds up to α²/9 × the weights, for the recipe at 16 kHz
+    /// ≈ 160 MB at batch 1 (F(4×4) on layers 1–2, F(2×2) on 3–4) and ≈ 320 MB at batch 32 (F(4×4) everywhere),
+    /// both when a model runs at both. Training uses `ConvolutionPolicy.training`, which keeps none for its
+    /// batch-32 validation passes (the weights change every epoch, and the run's peak memory stays as it was).
+    public var cacheTransformedFiltersUpToBatch = 32
+
+    /// The policy of a training run's model: the default, except that its validation passes at batch 32 keep
+    /// no transformed filters (see `cacheTransformedFiltersUpToBatch`).
+    public static var training: ConvolutionPolicy {
+        var policy = ConvolutionPolicy()
+        policy.cacheTransformedFiltersUpToBatch = 8
+        return policy
+    }
 
     /// Target for the floats of transformed Winograd tiles (V and M) held at once; larger batches are done
     /// in image groups of at least 512 tiles. 1 Mi floats (4 MiB) keeps them in the caches between the
@@ -82,16 +93,17 @@ public struct ConvolutionPolicy: Sendable, Hashable {
     /// packed constants apply. Fitted at batch 1 on one core of the 2-core AVX2 EPYC (`bench convolutions
     /// --batch-size 1 --sample-rate 16000 --clock cpu`, eval column, ms): layer1 (32×40) F(4×4) 1.20, F(2×2)
     /// 1.95, im2col 3.49; layer2 (16×20) F(4×4) 1.19, F(2×2) 1.50, im2col 3.14; layer3 (8×10) F(2×2) 1.74,
-    /// F(4×4) 1.84, im2col 3.05; layer4 (4×5) F(2×2) 2.67, im2col 3.44, F(4×4) 3.83. Five fixed columns and
-    /// im2col at 0.97× Winograd's rate put the fastest first on layers 1, 2 and 4 and price layer3's two
-    /// transforms within 1 % of each other (measured 6 % apart).
+    /// F(4×4) 1.84, im2col 3.05; layer4 (4×5) F(2×2) 2.67, im2col 3.44, F(4×4) 3.83. In the whole network
+    /// (`bench --layers`) layer3's 11 convolutions took 18.8 ms under F(2×2) and 20.4 under F(4×4), whose
+    /// transformed filters (2.25× F(2×2)'s) no longer fit the caches between calls. Six fixed columns and
+    /// im2col at 0.87× Winograd's rate pick F(4×4) for layers 1–2 and F(2×2) for layers 3–4.
     public struct CostModel: Sendable, Hashable {
         public var winogradGFLOPS = 150.0
         public var winogradFixedColumns = 100.0
         public var winogradFixedColumnsCached = 50.0
         public var im2colGFLOPS = 95.0
-        public var winogradFixedColumnsPacked = 5.0
-        public var im2colGFLOPSPacked = 145.0
+        public var winogradFixedColumnsPacked = 6.0
+        public var im2colGFLOPSPacked = 130.0
         public init() {}
     }
     public var costModel = CostModel()

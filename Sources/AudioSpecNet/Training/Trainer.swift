@@ -70,7 +70,8 @@ public final class Trainer {
         self.options = options
         self.data = data
         directory = RunDirectory(outputDirectory)
-        model = try AudioCNN(config: options.architecture, seed: options.seed, context: ComputeContext(threads: options.threads))
+        model = try AudioCNN(config: options.architecture, seed: options.seed,
+                             context: ComputeContext(threads: options.threads, convolution: .training))
         if let starting {
             // after the seeded initialisation, so that a new fc is the one a run from scratch would start with
             startingNote = starting.describe(try starting.load(into: model, classes: data.classes), classes: data.classes)
