@@ -22,6 +22,24 @@ final class TrainFixtureTests: XCTestCase {
         }
     }
 
+    /// Every schedule length gives finite rates within [min, max]; where the warm-up has no length (10 steps at
+    /// pct_start 0.1, on which PyTorch raises ZeroDivisionError) the first step is at the peak, and the rest
+    /// anneal as PyTorch's second phase does.
+    func testOneCycleIsFiniteForEveryLength() {
+        for total in 1...200 {
+            let schedule = OneCycleLR(maxLR: 0.002, totalSteps: total, pctStart: 0.1)
+            for step in 0..<total {
+                let (lr, b1) = schedule.at(step)
+                XCTAssertTrue(lr.isFinite && b1.isFinite && lr >= schedule.minLR * 0.999_999 && lr <= 0.002 * 1.000_001,
+                              "\(total) steps, step \(step): lr \(lr), β₁ \(b1)")
+            }
+        }
+        let ten = OneCycleLR(maxLR: 0.002, totalSteps: 10, pctStart: 0.1)
+        XCTAssertEqual(ten.at(0).lr, 0.002)
+        XCTAssertEqual(ten.at(0).beta1, 0.85)
+        XCTAssertEqual(ten.at(9).lr, ten.minLR, accuracy: 1e-15)
+    }
+
     func testAdamWMatchesPyTorchOverFiveScheduledSteps() throws {
         let f = try Fixtures.safetensors("training/adamw.safetensors")
         var param = try f.floats("param")

@@ -31,7 +31,11 @@ public struct OneCycleLR: Codable, Equatable, Sendable {
         var start = 0.0
         for (i, phase) in phases.enumerated() {
             if s <= phase.end || i == phases.count - 1 {
-                let pct = (s - start) / (phase.end - start)
+                // A phase of no length (the warm-up when pct_start × total steps is exactly 1, e.g. 10 steps at
+                // 0.1) is over at once: its end value. PyTorch divides by zero there (ZeroDivisionError); 0/0
+                // here was a NaN learning rate that stopped such a run at its second step.
+                let length = phase.end - start
+                let pct = length > 0 ? (s - start) / length : 1
                 return (anneal(phase.lr.0, phase.lr.1, pct), anneal(phase.momentum.0, phase.momentum.1, pct))
             }
             start = phase.end
