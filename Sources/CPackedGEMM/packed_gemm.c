@@ -1,13 +1,7 @@
 #include "packed_gemm.h"
-#include <immintrin.h>
 #include <stddef.h>
 
 enum { MR = 16, NR = 6, KC = 384, NB = 96 };
-
-int apg_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
 
 long apg_packed_count(int m, int k) { return (long)((m + MR - 1) / MR) * MR * k; }
 
@@ -19,6 +13,14 @@ void apg_pack(int m, int k, const float *a, long lda, float *packed) {
             for (int kk = 0; kk < k; kk++) dst[(size_t)kk * MR + i] = row < m ? a[(size_t)row * lda + kk] : 0.0f;
         }
     }
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+int apg_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
 /* C[0..<rows, 0..<COLS] (+)= A panel slice (kc × 16) · B[0..<kc, 0..<COLS]; 2·COLS accumulators. */
@@ -75,3 +77,12 @@ void apg_multiply(int m, int n, int k, const float *packed, const float *b, long
         }
     }
 }
+
+#else
+/* Not x86: no kernel (apg_available() is 0, so the callers keep OpenBLAS and never call the others). */
+int apg_available(void) { return 0; }
+void apg_multiply(int m, int n, int k, const float *packed, const float *b, long ldb, float *c, long ldc,
+                  int panel_begin, int panel_end) {
+    (void)m; (void)n; (void)k; (void)packed; (void)b; (void)ldb; (void)c; (void)ldc; (void)panel_begin; (void)panel_end;
+}
+#endif
