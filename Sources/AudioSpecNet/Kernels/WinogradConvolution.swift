@@ -3,8 +3,8 @@
 /// positions ξ one GEMM multiplies the transformed filters U[ξ] (K × C) by V[ξ] (C × P tiles), and the
 /// products are transformed back (Y = Aᵀ M A). With a batch of at least one image group per core, each
 /// core runs whole groups alone (its own scratch, no barrier between the phases; the weight gradient sums
-/// one dU per core at the end); otherwise the three phases each run in parallel (over image planes, over
-/// ξ, over image planes). BLAS is single-threaded inside either way.
+/// one dU per core at the end); otherwise the three phases each run in parallel (over channels, over ξ,
+/// over channels). BLAS is single-threaded inside either way.
 ///
 /// - input gradient: a 3×3/1/1 convolution's adjoint is the same convolution of dy with the 180°-rotated,
 ///   channel-transposed filters, so it reuses the forward machinery;
@@ -30,14 +30,21 @@ struct WinogradConvolution<T: WinogradTile> {
             self.height = height; self.width = width
             tilesH = (height + T.m - 1) / T.m; tilesW = (width + T.m - 1) / T.m
         }
-        /// Offsets of tile t's top-left corner in a plane of row stride `stride`, padded to a multiple of 8
-        /// entries (the extra ones point at tile 0 and their lanes are never stored).
-        /// Per-worker scratch: one padded plane (rounded to 64 bytes), then 3·α² SIMD8 tile values.
+        /// Floats of one image's plane in the transforms' scratch: the padded input plane (larger than the
+        /// tiled output plane), rounded to 64 bytes.
         var planeFloats: Int { (paddedHeight * paddedWidth + 15) & ~15 }
-        var scratchStride: Int { planeFloats + 3 * T.alpha * T.alpha * 8 }
-        func offsets(stride: Int) -> [Int] {
-            var o = [Int](repeating: 0, count: (perImage + 7) / 8 * 8)
-            for t in 0..<perImage { o[t] = (t / tilesW) * T.m * stride + (t % tilesW) * T.m }
+        /// Per-worker scratch for groups of up to `images`: one plane per image, then 3·α² SIMD8 tile values.
+        func scratchStride(images: Int) -> Int { images * planeFloats + 3 * T.alpha * T.alpha * 8 }
+        /// Where each GEMM column's tile starts in a scratch of `images` planes (`planeFloats` apart, row stride
+        /// `rowStride`): column j is tile j % perImage of image j / perImage. Padded to a multiple of 8 entries
+        /// (the extra ones point at column 0; their lanes are never stored).
+        func offsets(images: Int, rowStride: Int) -> [Int] {
+            let columns = images * perImage
+            var o = [Int](repeating: 0, count: (columns + 7) / 8 * 8)
+            for j in 0..<columns {
+                let i = j / perImage, t = j % perImage
+                o[j] = i * planeFloats + (t / tilesW) * T.m * rowStride + (t % tilesW) * T.m
+            }
             return o
         }
     }
@@ -153,8 +160,8 @@ struct WinogradConvolution<T: WinogradTile> {
         let duStride = (a2 * K * C + 15) & ~15
         let duAt = layout.reserve(duStride * core.workers)
         let base = workspace.floats(layout.total)
-        let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
-        let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
+        let inOffsets = tiling.offsets(images: core.group, rowStride: tiling.paddedWidth)
+        let outOffsets = tiling.offsets(images: core.group, rowStride: tiling.tilesW * T.m)
         func run(_ lo: Int, _ hi: Int, worker w: Int, parallel: Parallel) {
             let v = base + core.v + w * core.vStride, dm = base + core.m + w * core.mStride
             let scratch = base + core.scratch + w * core.scratchStride, du = base + duAt + w * duStride
@@ -227,8 +234,8 @@ struct WinogradConvolution<T: WinogradTile> {
         let vStride = (alpha2 * C * P + 15) & ~15, mStride = (alpha2 * K * P + 15) & ~15
         let v = layout.reserve(vStride * workers)
         let m = layout.reserve(mStride * workers)
-        // Per worker: one padded plane, plus room for the SIMD8 tiles of the transforms.
-        let stride = tiling.scratchStride
+        // Per worker: a plane for each image of a group, plus room for the SIMD8 tiles of the transforms.
+        let stride = tiling.scratchStride(images: group)
         let scratch = layout.reserve(stride * available)
         return CoreLayout(v: v, m: m, scratch: scratch, scratchStride: stride, group: group, tiling: tiling,
                           workers: workers, vStride: vStride, mStride: mStride)
@@ -245,8 +252,8 @@ struct WinogradConvolution<T: WinogradTile> {
     ) {
         let tiling = layout.tiling, tiles = tiling.perImage
         let packedStride = weights == .packed ? PackedGEMM.packedCount(m: K, k: C) : 0
-        let inOffsets = tiling.offsets(stride: tiling.paddedWidth)
-        let outOffsets = tiling.offsets(stride: tiling.tilesW * T.m)
+        let inOffsets = tiling.offsets(images: layout.group, rowStride: tiling.paddedWidth)
+        let outOffsets = tiling.offsets(images: layout.group, rowStride: tiling.tilesW * T.m)
         // Images lo..<hi in groups, with one worker's V, M and plane scratch.
         func run(_ lo: Int, _ hi: Int, worker w: Int, parallel: Parallel) {
             let v = base + layout.v + w * layout.vStride, mm = base + layout.m + w * layout.mStride
@@ -283,7 +290,12 @@ struct WinogradConvolution<T: WinogradTile> {
         }
     }
 
-    // MARK: Tile transforms (each parallel over image planes)
+    // MARK: Tile transforms (each parallel over channels)
+    //
+    // Each channel's tiles are transformed eight GEMM columns at a time, one per SIMD lane, across the images
+    // of a group: small maps have fewer tiles per image than lanes (layer3's 8×10 has 6 in F(4×4), layer4's
+    // 4×5 has 2), and lanes that stay within one image would idle. A lane's arithmetic is the same wherever
+    // its tile comes from.
 
     // x is (n,C,H,W); v is (α², C, columns), tile t of image i in column i·tiles + t
     private static func transformInputs(
@@ -291,26 +303,27 @@ struct WinogradConvolution<T: WinogradTile> {
         into v: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
         parallel: Parallel
     ) {
-        let a = T.alpha, a2 = alpha2, tiles = tiling.perImage
-        let H = tiling.height, W = tiling.width, pw = tiling.paddedWidth, ph = tiling.paddedHeight
+        let a = T.alpha, a2 = alpha2, planeFloats = tiling.planeFloats
+        let H = tiling.height, W = tiling.width, pw = tiling.paddedWidth
         offsets.withUnsafeBufferPointer { offs in
-            parallel.chunks(images * C, minimumChunk: 4) { range, worker in
-                let plane = scratch + worker * scratchStride
-                let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
+            parallel.chunks(C) { range, worker in
+                let planes = scratch + worker * scratchStride
+                let tiles8 = UnsafeMutableRawPointer(planes + images * planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
                 let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
-                // The padding border and the rows/columns past the image stay zero across planes.
-                plane.update(repeating: 0, count: ph * pw)
-                for q in range {
-                    let i = q / C, c = q % C
-                    let src = x + q * H * W
-                    for r in 0..<H { (plane + (r + 1) * pw + 1).update(from: src + r * W, count: W) }
-                    let column = v + c * p + i * tiles
-                    var t0 = 0
-                    while t0 < tiles {
-                        gather(into: d, size: a, from: plane, rowStride: pw, tiles: offs, first: t0)
+                // The padding borders and the rows/columns past the image stay zero across channels.
+                planes.update(repeating: 0, count: images * planeFloats)
+                for c in range {
+                    for i in 0..<images {
+                        let src = x + (i * C + c) * H * W, plane = planes + i * planeFloats
+                        for r in 0..<H { (plane + (r + 1) * pw + 1).update(from: src + r * W, count: W) }
+                    }
+                    let row = v + c * p
+                    var j0 = 0
+                    while j0 < p {
+                        gather(into: d, size: a, from: planes, rowStride: pw, tiles: offs, first: j0)
                         T.transformInput(d, out, tmp)
-                        store(out, count: min(8, tiles - t0), to: column + t0, stride: C * p, positions: a2)
-                        t0 += 8
+                        store(out, count: min(8, p - j0), to: row + j0, stride: C * p, positions: a2)
+                        j0 += 8
                     }
                 }
             }
@@ -323,26 +336,26 @@ struct WinogradConvolution<T: WinogradTile> {
         into dm: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
         parallel: Parallel
     ) {
-        let m = T.m, a2 = alpha2, tiles = tiling.perImage
-        let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m, oh = tiling.tilesH * m
+        let m = T.m, a2 = alpha2, planeFloats = tiling.planeFloats
+        let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m
         offsets.withUnsafeBufferPointer { offs in
-            parallel.chunks(images * K, minimumChunk: 4) { range, worker in
-                let plane = scratch + worker * scratchStride
-                let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats)
-                    .bindMemory(to: F8.self, capacity: 3 * a2)
+            parallel.chunks(K) { range, worker in
+                let planes = scratch + worker * scratchStride
+                let tiles8 = UnsafeMutableRawPointer(planes + images * planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
                 let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
-                plane.update(repeating: 0, count: oh * ow)
-                for q in range {
-                    let i = q / K, k = q % K
-                    let src = dy + q * H * W
-                    for r in 0..<H { (plane + r * ow).update(from: src + r * W, count: W) }
-                    let column = dm + k * p + i * tiles
-                    var t0 = 0
-                    while t0 < tiles {
-                        gather(into: d, size: m, from: plane, rowStride: ow, tiles: offs, first: t0)
+                planes.update(repeating: 0, count: images * planeFloats)
+                for k in range {
+                    for i in 0..<images {
+                        let src = dy + (i * K + k) * H * W, plane = planes + i * planeFloats
+                        for r in 0..<H { (plane + r * ow).update(from: src + r * W, count: W) }
+                    }
+                    let row = dm + k * p
+                    var j0 = 0
+                    while j0 < p {
+                        gather(into: d, size: m, from: planes, rowStride: ow, tiles: offs, first: j0)
                         T.transformOutputGradient(d, out, tmp)
-                        store(out, count: min(8, tiles - t0), to: column + t0, stride: K * p, positions: a2)
-                        t0 += 8
+                        store(out, count: min(8, p - j0), to: row + j0, stride: K * p, positions: a2)
+                        j0 += 8
                     }
                 }
             }
@@ -355,46 +368,46 @@ struct WinogradConvolution<T: WinogradTile> {
         output y: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
         parallel: Parallel
     ) {
-        let m = T.m, a2 = alpha2, tiles = tiling.perImage
+        let m = T.m, a2 = alpha2, planeFloats = tiling.planeFloats
         let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m
         offsets.withUnsafeBufferPointer { offs in
-            parallel.chunks(images * K, minimumChunk: 4) { range, worker in
-                let plane = scratch + worker * scratchStride
-                let tiles8 = UnsafeMutableRawPointer(plane + tiling.planeFloats)
-                    .bindMemory(to: F8.self, capacity: 3 * a2)
+            parallel.chunks(K) { range, worker in
+                let planes = scratch + worker * scratchStride
+                let tiles8 = UnsafeMutableRawPointer(planes + images * planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
                 let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
-                for q in range {
-                    let i = q / K, k = q % K
-                    let column = mm + k * p + i * tiles
-                    var t0 = 0
-                    while t0 < tiles {
-                        let n = min(8, tiles - t0)
-                        load(from: column + t0, count: n, stride: K * p, positions: a2, into: d)
+                for k in range {
+                    let row = mm + k * p
+                    var j0 = 0
+                    while j0 < p {
+                        let n = min(8, p - j0)
+                        load(from: row + j0, count: n, stride: K * p, positions: a2, into: d)
                         T.transformOutput(d, out, tmp)
-                        let o = tileOffsets(offs, first: t0)
+                        let o = tileOffsets(offs, first: j0)
                         for r in 0..<m {
                             for s in 0..<m {
-                                let b = plane + r * ow + s, val = out[r * m + s]
+                                let b = planes + r * ow + s, val = out[r * m + s]
                                 for l in 0..<n { b[o[l]] = val[l] }
                             }
                         }
-                        t0 += 8
+                        j0 += 8
                     }
-                    let dst = y + q * H * W
-                    for r in 0..<H { (dst + r * W).update(from: plane + r * ow, count: W) }
+                    for i in 0..<images {
+                        let dst = y + (i * K + k) * H * W, plane = planes + i * planeFloats
+                        for r in 0..<H { (dst + r * W).update(from: plane + r * ow, count: W) }
+                    }
                 }
             }
         }
     }
 
-    /// The plane offsets of tiles t0..<t0+8 (the offsets array is padded to a multiple of 8).
+    /// The scratch offsets of columns t0..<t0+8 (the offsets array is padded to a multiple of 8).
     @inline(__always)
     private static func tileOffsets(_ offs: UnsafeBufferPointer<Int>, first t0: Int) -> SIMD8<Int> {
         SIMD8<Int>(offs[t0], offs[t0 + 1], offs[t0 + 2], offs[t0 + 3], offs[t0 + 4], offs[t0 + 5], offs[t0 + 6], offs[t0 + 7])
     }
 
-    /// d[r·size + s] lane l = the (r, s) value of tile t0 + l: eight size×size tiles read from a plane of
-    /// row stride `rowStride`, one SIMD lane per tile.
+    /// d[r·size + s] lane l = the (r, s) value of column t0 + l's tile: eight size×size tiles read from
+    /// planes of row stride `rowStride`, one SIMD lane per tile.
     @inline(__always)
     private static func gather(
         into d: UnsafeMutablePointer<F8>, size: Int, from plane: UnsafePointer<Float>, rowStride: Int,

@@ -129,6 +129,35 @@ public final class BatchNorm2d {
         if training { arena.counters[counter] += 1 }
     }
 
+    /// Inference: evaluation mode with no backward to follow. y = γ·(x − μ)/σ + β with the running statistics,
+    /// plus `residual` (the block's shortcut) when given, then max(·, 0) when `relu`: the same floats as
+    /// `forward(training: false)` followed by `Elementwise.add`, in one pass that reads x (and the residual)
+    /// and writes y alone. x is left as it was: no x̂ is stored, since nothing will differentiate this pass.
+    public func inferenceForward(_ x: Tensor, output y: Tensor, residual: Tensor? = nil, relu: Bool, context: ComputeContext) {
+        precondition(residual.map { $0.shape == x.shape } ?? true, "BatchNorm2d: residual \(residual!.shape) vs \(x.shape)")
+        context.measure("batchnorm\(residual == nil ? "" : "+add")\(relu ? "+relu" : "") inference") {
+            y.reshape(x.shape)
+            let n = x.shape[0], c = channels, plane = x.count / (n * c)
+            let xp = x.data, yp = y.data, rp = residual?.data
+            context.parallel.chunks(c) { channels, _ in
+                for ch in channels {
+                    let mu = runningMean[ch], inv = 1 / (runningVar[ch] + epsilon).squareRoot()
+                    let g = weight[ch], be = bias[ch]
+                    for b in 0..<n {
+                        let o = (b * c + ch) * plane
+                        let p = xp + o, q = yp + o
+                        switch (rp.map { $0 + o }, relu) {
+                        case (let r?, true): for i in 0..<plane { q[i] = max((g * ((p[i] - mu) * inv) + be) + r[i], 0) }
+                        case (let r?, false): for i in 0..<plane { q[i] = (g * ((p[i] - mu) * inv) + be) + r[i] }
+                        case (nil, true): for i in 0..<plane { q[i] = max(g * ((p[i] - mu) * inv) + be, 0) }
+                        case (nil, false): for i in 0..<plane { q[i] = g * ((p[i] - mu) * inv) + be }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// `--sync-bn`: each channel's mean and biased variance over every rank's clips, the same two passes as
     /// one process (sums, reduced; then squared deviations from the global mean, reduced).
     private func syncedStatistics(_ x: Tensor, reduce: (UnsafeMutablePointer<Double>, Int) -> Void,

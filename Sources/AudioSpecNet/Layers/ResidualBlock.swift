@@ -37,8 +37,11 @@ public final class ResidualBlock {
     /// x is (N,C,H,W); returns the block's output (owned by the block, valid until its next forward).
     /// `observe` sees the pre-activation sum ("conv") and the output ("relu"), as the reference's
     /// feature-map dictionary names them.
+    /// In evaluation mode with nothing observed, no backward can follow: the BatchNorms keep no x̂ and the
+    /// second one adds the shortcut and applies the ReLU in its own pass (the same floats, fewer passes).
     public func forward(_ x: Tensor, training: Bool, context: ComputeContext, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         inputShape = x.shape
+        if !training && observe == nil { return inference(x, context: context) }
         conv1.forward(x, into: c1, training: training, context: context)
         bn1.forward(c1, output: r1, training: training, relu: true, context: context)
         conv2.forward(r1, into: c2, training: training, context: context)
@@ -57,6 +60,20 @@ public final class ResidualBlock {
         } else {
             Elementwise.add(out, shortcut, relu: true, context: context)
         }
+        return out
+    }
+
+    private func inference(_ x: Tensor, context: ComputeContext) -> Tensor {
+        conv1.forward(x, into: c1, training: false, context: context)
+        bn1.inferenceForward(c1, output: r1, relu: true, context: context)
+        conv2.forward(r1, into: c2, training: false, context: context)
+        var shortcut = x
+        if let shortcutConv, let shortcutBN {
+            shortcutConv.forward(x, into: sc, training: false, context: context)
+            shortcutBN.inferenceForward(sc, output: scOut, relu: false, context: context)
+            shortcut = scOut
+        }
+        bn2.inferenceForward(c2, output: out, residual: shortcut, relu: true, context: context)
         return out
     }
 

@@ -89,7 +89,11 @@ public final class AudioCNN {
         input = x
         let context = self.context
         stem.forward(x, into: stemOut, training: training, context: context)
-        stemBN.forward(stemOut, output: stemAct, training: training, relu: true, context: context)
+        if training {
+            stemBN.forward(stemOut, output: stemAct, training: training, relu: true, context: context)
+        } else {
+            stemBN.inferenceForward(stemOut, output: stemAct, relu: true, context: context)  // no backward follows
+        }
         pool.forward(stemAct, into: pooled, context: context)
         observe?("conv1", pooled)
         var h = pooled
