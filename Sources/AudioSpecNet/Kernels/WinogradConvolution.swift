@@ -168,12 +168,12 @@ struct WinogradConvolution<T: WinogradTile> {
             var n0 = lo
             while n0 < hi {
                 let count = min(core.group, hi - n0), p = count * tiles
-                Self.transformInputs(
-                    images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
+                Self.transformTiles(
+                    .input, images: count, channels: C, tiling: tiling, from: x + n0 * C * height * width,
                     columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: core.scratchStride,
                     parallel: parallel)
-                Self.transformOutputGradients(
-                    images: count, channels: K, tiling: tiling, outputGradient: dy + n0 * K * height * width,
+                Self.transformTiles(
+                    .outputGradient, images: count, channels: K, tiling: tiling, from: dy + n0 * K * height * width,
                     columns: p, into: dm, offsets: outOffsets, scratch: scratch, scratchStride: core.scratchStride,
                     parallel: parallel)
                 let beta: Float = n0 == lo ? 0 : 1
@@ -261,8 +261,8 @@ struct WinogradConvolution<T: WinogradTile> {
             var n0 = lo
             while n0 < hi {
                 let count = min(layout.group, hi - n0), p = count * tiles
-                transformInputs(
-                    images: count, channels: C, tiling: tiling, input: x + n0 * C * height * width,
+                transformTiles(
+                    .input, images: count, channels: C, tiling: tiling, from: x + n0 * C * height * width,
                     columns: p, into: v, offsets: inOffsets, scratch: scratch, scratchStride: layout.scratchStride,
                     parallel: parallel)
                 parallel.forEach(alpha2) { xi in
@@ -297,14 +297,22 @@ struct WinogradConvolution<T: WinogradTile> {
     // 4×5 has 2), and lanes that stay within one image would idle. A lane's arithmetic is the same wherever
     // its tile comes from.
 
-    // x is (n,C,H,W); v is (α², C, columns), tile t of image i in column i·tiles + t
-    private static func transformInputs(
-        images: Int, channels C: Int, tiling: Tiling, input x: UnsafePointer<Float>, columns p: Int,
+    /// What `transformTiles` reads: the input, whose overlapping α×α tiles lie in a plane padded by one row and
+    /// column before (copied in at (1, 1), row stride `paddedWidth`), or the output gradient, whose m×m tiles lie
+    /// in an unpadded plane (at (0, 0), row stride tilesW·m; zeros past the edges).
+    private enum TileSource { case input, outputGradient }
+
+    // x is (n,C,H,W); v is (α², C, columns), tile t of image i in column i·tiles + t: B x Bᵀ of each α×α input
+    // tile, or A dY Aᵀ of each m×m output-gradient tile
+    private static func transformTiles(
+        _ source: TileSource, images: Int, channels C: Int, tiling: Tiling, from x: UnsafePointer<Float>, columns p: Int,
         into v: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
         parallel: Parallel
     ) {
-        let a = T.alpha, a2 = alpha2, planeFloats = tiling.planeFloats
-        let H = tiling.height, W = tiling.width, pw = tiling.paddedWidth
+        let a2 = alpha2, planeFloats = tiling.planeFloats, H = tiling.height, W = tiling.width
+        let size = source == .input ? T.alpha : T.m
+        let rowStride = source == .input ? tiling.paddedWidth : tiling.tilesW * T.m
+        let origin = source == .input ? rowStride + 1 : 0
         offsets.withUnsafeBufferPointer { offs in
             parallel.chunks(C) { range, worker in
                 let planes = scratch + worker * scratchStride
@@ -314,47 +322,18 @@ struct WinogradConvolution<T: WinogradTile> {
                 planes.update(repeating: 0, count: images * planeFloats)
                 for c in range {
                     for i in 0..<images {
-                        let src = x + (i * C + c) * H * W, plane = planes + i * planeFloats
-                        for r in 0..<H { (plane + (r + 1) * pw + 1).update(from: src + r * W, count: W) }
+                        let src = x + (i * C + c) * H * W, plane = planes + i * planeFloats + origin
+                        for r in 0..<H { (plane + r * rowStride).update(from: src + r * W, count: W) }
                     }
                     let row = v + c * p
                     var j0 = 0
                     while j0 < p {
-                        gather(into: d, size: a, from: planes, rowStride: pw, tiles: offs, first: j0)
-                        T.transformInput(d, out, tmp)
+                        gather(into: d, size: size, from: planes, rowStride: rowStride, tiles: offs, first: j0)
+                        switch source {
+                        case .input: T.transformInput(d, out, tmp)
+                        case .outputGradient: T.transformOutputGradient(d, out, tmp)
+                        }
                         store(out, count: min(8, p - j0), to: row + j0, stride: C * p, positions: a2)
-                        j0 += 8
-                    }
-                }
-            }
-        }
-    }
-
-    // dy is (n,K,H,W); dm is (α², K, columns) = A dY Aᵀ of each m×m output tile (zeros past the edges)
-    private static func transformOutputGradients(
-        images: Int, channels K: Int, tiling: Tiling, outputGradient dy: UnsafePointer<Float>, columns p: Int,
-        into dm: UnsafeMutablePointer<Float>, offsets: [Int], scratch: UnsafeMutablePointer<Float>, scratchStride: Int,
-        parallel: Parallel
-    ) {
-        let m = T.m, a2 = alpha2, planeFloats = tiling.planeFloats
-        let H = tiling.height, W = tiling.width, ow = tiling.tilesW * m
-        offsets.withUnsafeBufferPointer { offs in
-            parallel.chunks(K) { range, worker in
-                let planes = scratch + worker * scratchStride
-                let tiles8 = UnsafeMutableRawPointer(planes + images * planeFloats).bindMemory(to: F8.self, capacity: 3 * a2)
-                let d = tiles8, out = tiles8 + a2, tmp = tiles8 + 2 * a2
-                planes.update(repeating: 0, count: images * planeFloats)
-                for k in range {
-                    for i in 0..<images {
-                        let src = dy + (i * K + k) * H * W, plane = planes + i * planeFloats
-                        for r in 0..<H { (plane + r * ow).update(from: src + r * W, count: W) }
-                    }
-                    let row = dm + k * p
-                    var j0 = 0
-                    while j0 < p {
-                        gather(into: d, size: m, from: planes, rowStride: ow, tiles: offs, first: j0)
-                        T.transformOutputGradient(d, out, tmp)
-                        store(out, count: min(8, p - j0), to: row + j0, stride: K * p, positions: a2)
                         j0 += 8
                     }
                 }
