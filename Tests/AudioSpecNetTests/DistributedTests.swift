@@ -22,6 +22,11 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(Launcher.announcedSize(["PMIX_RANK": "0", "SLURM_NTASKS": "2"]), 2)
         XCTAssertEqual(Launcher.announcedSize(["PMIX_RANK": "0"]), 0, "an unknown size is not one process")
         XCTAssertEqual(try Launcher.processGroup([:]).size, 1)
+        XCTAssertEqual(try Launcher.processGroup(["SLURM_NTASKS": "2"]).size, 1, "an sbatch shell of 2 tasks is one process")
+        XCTAssertEqual(try Launcher.processGroup(["SLURM_STEP_NUM_TASKS": "1"]).size, 1, "srun -n 1")
+        XCTAssertThrowsError(try Launcher.processGroup(["SLURM_STEP_NUM_TASKS": "2", "SLURM_NTASKS": "2"], libraries: ["libmpi-absent.so.99"])) {
+            XCTAssertTrue("\($0)".contains("srun started 2 tasks without an MPI plugin"), "\($0)")
+        }
         XCTAssertEqual(try Launcher.processGroup(["OMPI_COMM_WORLD_SIZE": "1"], libraries: ["libmpi-absent.so.99"]).size, 1,
                        "mpirun -np 1 trains as one process without loading MPI")
         XCTAssertThrowsError(try Launcher.processGroup(["OMPI_COMM_WORLD_SIZE": "2"], libraries: ["libmpi-absent.so.99", "libmpi-absent.so"])) {
@@ -268,6 +273,13 @@ final class DistributedTests: XCTestCase {
         print("2 ranks --average-last vs 1 process: worst relative difference \(try assertModelsAgree(two, one))")
     }
 
+    /// ‖a − b‖ / ‖b‖ in double precision (a zero b counts as a norm of 1e-30).
+    private func relativeDifference(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+        var diff = 0.0, norm = 0.0
+        for (x, y) in zip(a, b) { diff += Double(x - y) * Double(x - y); norm += Double(y) * Double(y) }
+        return diff.squareRoot() / max(norm.squareRoot(), 1e-30)
+    }
+
     /// Every parameter's slice of AdamW's first moment in two runs' last.safetensors within `bar` relative
     /// (‖a − b‖ / ‖b‖); after one step it is 0.1 × the gradient. Returns the worst.
     private func assertFirstMomentsAgree(_ two: String, _ one: String, architecture: AudioCNNConfig, bar: Double) throws -> Double {
@@ -278,11 +290,8 @@ final class DistributedTests: XCTestCase {
         XCTAssertEqual(y.count, arena.parameterCount)
         var worst = 0.0, compared = 0
         for entry in arena.entries where entry.kind == .parameter && entry.offset + entry.count <= min(x.count, y.count) {
-            var diff = 0.0, norm = 0.0
-            for i in entry.offset..<(entry.offset + entry.count) {
-                diff += Double(x[i] - y[i]) * Double(x[i] - y[i]); norm += Double(y[i]) * Double(y[i])
-            }
-            let relative = diff.squareRoot() / max(norm.squareRoot(), 1e-30)
+            let range = entry.offset..<(entry.offset + entry.count)
+            let relative = relativeDifference(x[range], y[range])
             worst = max(worst, relative)
             XCTAssertLessThan(relative, bar, "AdamW's first moment of \(entry.name): ‖2 ranks − 1 process‖/‖1 process‖ = \(relative)")
             compared += 1
@@ -300,9 +309,7 @@ final class DistributedTests: XCTestCase {
             guard let y = try? b.floats(name) else { continue }
             let x = try a.floats(name)
             XCTAssertEqual(x.count, y.count, name)
-            var diff = 0.0, norm = 0.0
-            for i in 0..<min(x.count, y.count) { diff += Double(x[i] - y[i]) * Double(x[i] - y[i]); norm += Double(y[i]) * Double(y[i]) }
-            let relative = diff.squareRoot() / max(norm.squareRoot(), 1e-12)
+            let relative = relativeDifference(x[..<min(x.count, y.count)], y[..<min(x.count, y.count)])
             worst = max(worst, relative)
             XCTAssertLessThan(relative, bar, "\(after)\(name): ‖2 ranks − 1 process‖/‖1 process‖ = \(relative)")
             compared += 1

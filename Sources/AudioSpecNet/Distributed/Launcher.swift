@@ -18,6 +18,11 @@ public enum Launcher {
     /// (`srun` without `--mpi=pmix` starts N singletons).
     public static func processGroup(_ environment: [String: String] = ProcessInfo.processInfo.environment,
                                     libraries: [String] = MPILibrary.names) throws -> ProcessGroup {
+        // A plain `srun -n N` (MpiDefault=none) sets no PMI variable: N tasks that would each train alone into
+        // the same run folder. Slurm sets SLURM_STEP_NUM_TASKS in an srun step only, not in the batch shell.
+        if announcedSize(environment) == nil, let tasks = environment["SLURM_STEP_NUM_TASKS"].flatMap({ Int($0) }), tasks > 1 {
+            throw AudioSpecNetError.invalidArgument("srun started \(tasks) tasks without an MPI plugin: each would train alone into the same run folder; start them with `srun --mpi=pmix`")
+        }
         guard let announced = announcedSize(environment), announced != 1 else { return SingleProcess() }
         let group: MPIProcessGroup
         switch MPILibrary.load(libraries) {
