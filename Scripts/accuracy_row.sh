@@ -5,6 +5,7 @@
 # run's wall time and rate. Keeps the run's record under docs/accuracy/NAME/.
 #
 #   BIN=/var/tmp/audiospecnet-runs/bin/audiospecnet Scripts/accuracy_row.sh RUN DATA NAME
+#   BASELINE=base25n-s0 …   also compares the final epochs clip by clip with that row's (McNemar, compare.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Scripts/run_folder_helpers.sh
@@ -17,6 +18,10 @@ keep_run_record "$run" "$dest"
 "$bin" eval --model "$run/last.safetensors" --data "$data" --folds 4 --threads "$threads" --out "$dest/eval" \
   --perturb=gain:-20 --perturb=peak:-1 --perturb noise:20 --perturb lowpass:4000 --perturb bandpass:300-3400 --perturb mp3:32 > "$dest/eval.txt"
 "$bin" eval --model "$run/last.safetensors" --data "$data" --folds 4 --threads "$threads" --tta 5 --tta-shift 1 > "$dest/eval-tta5.txt"
+if [ -n "${BASELINE:-}" ]; then
+  "$bin" compare "$dest/eval" "docs/accuracy/$BASELINE/eval" > "$dest/compare-$BASELINE.txt"
+  cat "$dest/compare-$BASELINE.txt"
+fi
 python3 - "$dest" "$run" <<'PY'
 import csv, json, sys
 dest, run = sys.argv[1], sys.argv[2]

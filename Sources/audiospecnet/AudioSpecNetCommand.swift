@@ -13,7 +13,7 @@ struct AudioSpecNetCommand: AsyncParsableCommand {
         usage, missing or bad model or data); 130 stopped by Ctrl-C (train resumes with --resume).
         """,
         version: "\(audioSpecNetVersion)\ndefault model: \(DefaultModel.summary())",
-        subcommands: [TrainCommand.self, EvalCommand.self, InferCommand.self, ServeCommand.self, ExportCommand.self, SpectrogramCommand.self,
+        subcommands: [TrainCommand.self, EvalCommand.self, CompareCommand.self, InferCommand.self, ServeCommand.self, ExportCommand.self, SpectrogramCommand.self,
                       BenchCommand.self]
     )
 

@@ -97,6 +97,17 @@ final class EvalCommandTests: XCTestCase {
         XCTAssertEqual(confusion[2], "rooster,1,1,0,0")
         let png = try Data(contentsOf: URL(fileURLWithPath: out + "/confusion.png"))
         XCTAssertEqual(Array(png.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        // predictions.csv: a row a clip, the mislabelled one wrong; `compare` reads it back (an evaluation
+        // against itself: no clip discordant, p = 1).
+        let predictions = try PairedComparison.readPredictions(out)
+        XCTAssertEqual(predictions.count, 5)
+        XCTAssertEqual(predictions.filter(\.correct).count, 4)
+        let wrong = try XCTUnwrap(predictions.first { !$0.correct })
+        XCTAssertTrue(wrong.path.hasSuffix("rooster/mislabelled-dog.flac") && wrong.predicted == "dog", "\(wrong)")
+        let same = try CLI.run(["compare", out, out + "/predictions.csv"])
+        XCTAssertEqual(same.status, 0, "\(same)")
+        XCTAssertTrue(same.stdout.contains("both right 4 · A alone 0 · B alone 0 · neither 1"), same.stdout)
+        XCTAssertTrue(same.stdout.contains("McNemar exact two-sided p = 1 "), same.stdout)
 
         // --json prints metrics.json's object.
         let json = try CLI.run(["eval", "--model", model, "--data", data, "--json"])

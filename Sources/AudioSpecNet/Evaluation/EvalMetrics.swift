@@ -18,6 +18,17 @@ public struct EvalMetrics: Sendable {
         public let actual: String, predicted: String
         public let count: Int
     }
+    /// One clip's outcome: its label, and the class the model ranked first with its probability (nil when
+    /// the clip could not be classified). `predictions.csv`, and what `compare` pairs clip by clip.
+    public struct ClipPrediction: Sendable, Equatable {
+        public let path: String, label: String
+        public let predicted: String?
+        public let probability: Float?
+        public var correct: Bool { predicted == label }
+        public init(path: String, label: String, predicted: String?, probability: Float?) {
+            self.path = path; self.label = label; self.predicted = predicted; self.probability = probability
+        }
+    }
 
     public let classes: [String]
     public let total: Int
@@ -31,6 +42,8 @@ public struct EvalMetrics: Sendable {
     /// confusion[actual][predicted], over the model's classes.
     public let confusion: [[Int]]
     public let perClass: [ClassScore]
+    /// Every clip asked for, in order (empty for training's validation, which has no files).
+    public let predictions: [ClipPrediction]
 
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
     public var top5Accuracy: Double { total > 0 ? Double(top5Correct) / Double(total) : 0 }
@@ -46,25 +59,32 @@ public struct EvalMetrics: Sendable {
         precondition(clips.count == results.count)
         let index = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         var failed: [(String, String)] = [], unknown: [(String, String)] = []
-        var labels: [Int] = [], ranked: [[Int]] = []
+        var labels: [Int] = [], ranked: [[Int]] = [], predictions: [ClipPrediction] = []
         for (clip, result) in zip(clips, results) {
+            let scored = result.error == nil && result.probabilities.count == classes.count
+            let top = scored ? topIndices(result.probabilities, k: 5) : []
+            predictions.append(ClipPrediction(path: clip.path, label: clip.label, predicted: top.first.map { classes[$0] },
+                                              probability: top.first.map { result.probabilities[$0] }))
             if let error = result.error { failed.append((clip.path, error)); continue }
             guard let actual = index[clip.label] else { unknown.append((clip.path, clip.label)); continue }
-            guard result.probabilities.count == classes.count else { failed.append((clip.path, "no probabilities")); continue }
+            guard scored else { failed.append((clip.path, "no probabilities")); continue }
             labels.append(actual)
-            ranked.append(topIndices(result.probabilities, k: 5))
+            ranked.append(top)
         }
-        self.init(classes: classes, labels: labels, ranked: ranked, total: clips.count, failed: failed, unknownLabels: unknown)
+        self.init(classes: classes, labels: labels, ranked: ranked, total: clips.count, failed: failed, unknownLabels: unknown,
+                  predictions: predictions)
     }
 
     /// Clips that were all scored: `labels[i]` the class index of clip i, `ranked[i]` its classes best first
     /// (top-5 counts the first five). Training's validation uses this one.
     public init(classes: [String], labels: [Int], ranked: [[Int]]) {
-        self.init(classes: classes, labels: labels, ranked: ranked, total: labels.count, failed: [], unknownLabels: [])
+        self.init(classes: classes, labels: labels, ranked: ranked, total: labels.count, failed: [], unknownLabels: [], predictions: [])
     }
 
     private init(classes: [String], labels: [Int], ranked: [[Int]], total: Int,
-                 failed: [(path: String, error: String)], unknownLabels: [(path: String, label: String)]) {
+                 failed: [(path: String, error: String)], unknownLabels: [(path: String, label: String)],
+                 predictions: [ClipPrediction]) {
+        self.predictions = predictions
         precondition(labels.count == ranked.count)
         self.classes = classes
         let c = classes.count

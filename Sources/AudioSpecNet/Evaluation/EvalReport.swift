@@ -1,6 +1,7 @@
 import Foundation
 
-/// How `eval` reports: a text summary, `metrics.json`, `per_class.csv`, `confusion.csv` and `confusion.png`.
+/// How `eval` reports: a text summary, `metrics.json`, `per_class.csv`, `confusion.csv`, `confusion.png` and
+/// `predictions.csv`.
 public struct EvalReport {
     public let metrics: EvalMetrics
     public let model: String
@@ -115,6 +116,18 @@ public struct EvalReport {
         return out
     }
 
+    /// One row per clip, in the order evaluated: its label, the top class and its probability (empty when the
+    /// clip could not be classified), 1 when right. What `compare` reads.
+    public func predictionsCSV() -> String {
+        var out = PairedComparison.header.joined(separator: ",") + "\n"
+        for p in metrics.predictions {
+            let probability = p.probability.map { String(format: "%.6f", Double($0)) } ?? ""
+            out += [CSVReader.quoted(p.path), CSVReader.quoted(p.label), CSVReader.quoted(p.predicted ?? ""), probability,
+                    p.correct ? "1" : "0"].joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
     /// One row per input: clean first, then each perturbation.
     public func robustnessCSV() -> String {
         var out = "input,accuracy,top5_accuracy,macro_f1,correct,total\n"
@@ -124,8 +137,8 @@ public struct EvalReport {
         return out
     }
 
-    /// Writes metrics.json, per_class.csv, confusion.csv and confusion.png (and robustness.csv with
-    /// perturbations) into `directory`.
+    /// Writes metrics.json, per_class.csv, confusion.csv, confusion.png and predictions.csv (and
+    /// robustness.csv with perturbations) into `directory`.
     public func write(to directory: String) throws -> [String] {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw AudioSpecNetError.file(path: directory, reason: "cannot create directory (\(error.localizedDescription))")
@@ -135,7 +148,8 @@ public struct EvalReport {
         try AtomicFile.write(perClassCSV(), to: path("per_class.csv"))
         try AtomicFile.write(confusionCSV(), to: path("confusion.csv"))
         try ConfusionPicture.render(metrics).writePNG(to: path("confusion.png"))
-        var names = ["metrics.json", "per_class.csv", "confusion.csv", "confusion.png"]
+        try AtomicFile.write(predictionsCSV(), to: path("predictions.csv"))
+        var names = ["metrics.json", "per_class.csv", "confusion.csv", "confusion.png", "predictions.csv"]
         if !robustness.isEmpty {
             try AtomicFile.write(robustnessCSV(), to: path("robustness.csv"))
             names.append("robustness.csv")
