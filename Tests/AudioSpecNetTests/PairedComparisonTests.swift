@@ -61,6 +61,24 @@ final class PairedComparisonTests: XCTestCase {
         XCTAssertThrowsError(try PairedComparison([], a))
     }
 
+    /// `eval`'s predictions.csv read back as written: a failed clip, an unknown label, and file names with
+    /// a comma, a quote and a line break.
+    func testPredictionsRoundTripThroughTheFileEvalWrites() throws {
+        let classes = ["dog", "rain"]
+        let clips = [LabelledClip(path: "/d/a,1.wav", label: "dog"), LabelledClip(path: "/d/say \"hi\".wav", label: "rain"),
+                     LabelledClip(path: "/d/two\nlines.wav", label: "dog"), LabelledClip(path: "/d/broken.wav", label: "dog"),
+                     LabelledClip(path: "/d/cat.wav", label: "cat")]
+        func result(_ path: String, _ p: [Float]) -> FileResult { var r = FileResult(path: path); r.probabilities = p; return r }
+        let results = [result(clips[0].path, [0.75, 0.25]), result(clips[1].path, [0.625, 0.375]), result(clips[2].path, [0.25, 0.75]),
+                       FileResult(path: clips[3].path, error: "cannot decode"), result(clips[4].path, [0.875, 0.125])]
+        let metrics = EvalMetrics(classes: classes, clips: clips, results: results)
+        XCTAssertEqual(metrics.predictions.map(\.predicted), ["dog", "dog", "rain", nil, "dog"])
+        XCTAssertEqual(metrics.predictions.filter(\.correct).count, metrics.correct)
+        let dir = Fixtures.scratchDirectory("predictions-round-trip")
+        _ = try EvalReport(metrics: metrics, model: "m", data: "d", summary: "s").write(to: dir)
+        XCTAssertEqual(try PairedComparison.readPredictions(dir), metrics.predictions)
+    }
+
     func testMalformedPredictionFilesAreOneLineNamingTheFile() throws {
         let dir = Fixtures.scratchDirectory("predictions")
         let header = "file,label,predicted,probability,correct\n"

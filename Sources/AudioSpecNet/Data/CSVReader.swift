@@ -78,9 +78,10 @@ public enum CSVReader {
 }
 
 extension CSVReader {
-    /// A field as this format writes it: in double quotes (inner quotes doubled) when it holds a comma or
-    /// a quote, as is otherwise.
+    /// A field as this format writes it: in double quotes (inner quotes doubled) when it holds a comma, a
+    /// quote or a line break (a file name may), as is otherwise.
     public static func quoted(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 }
