@@ -5,6 +5,7 @@
 # run's wall time and rate. Keeps the run's record under docs/accuracy/NAME/.
 #
 #   BIN=/var/tmp/audiospecnet-runs/bin/audiospecnet Scripts/accuracy_row.sh RUN DATA NAME
+#   MODEL=model.safetensors …   for --average-last runs, whose model is the average of fixed epochs (no selection)
 #   BASELINE=base25n-s0 …   also compares the final epochs clip by clip with that row's (McNemar, compare.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,12 +13,13 @@ cd "$(dirname "$0")/.."
 run=${1:?usage: accuracy_row.sh RUN DATA NAME} data=${2:?DATA} name=${3:?NAME}
 bin=${BIN:-.build/release/audiospecnet}
 threads=${THREADS:-2}
-require_finished_run "$run" last.safetensors summary.json metrics.csv config.json
+model=${MODEL:-last.safetensors}
+require_finished_run "$run" "$model" summary.json metrics.csv config.json
 dest=docs/accuracy/$name
 keep_run_record "$run" "$dest"
-"$bin" eval --model "$run/last.safetensors" --data "$data" --folds 4 --threads "$threads" --out "$dest/eval" \
+"$bin" eval --model "$run/$model" --data "$data" --folds 4 --threads "$threads" --out "$dest/eval" \
   --perturb=gain:-20 --perturb=peak:-1 --perturb noise:20 --perturb lowpass:4000 --perturb bandpass:300-3400 --perturb mp3:32 > "$dest/eval.txt"
-"$bin" eval --model "$run/last.safetensors" --data "$data" --folds 4 --threads "$threads" --tta 5 --tta-shift 1 > "$dest/eval-tta5.txt"
+"$bin" eval --model "$run/$model" --data "$data" --folds 4 --threads "$threads" --tta 5 --tta-shift 1 > "$dest/eval-tta5.txt"
 if [ -n "${BASELINE:-}" ]; then
   "$bin" compare "$dest/eval" "docs/accuracy/$BASELINE/eval" > "$dest/compare-$BASELINE.txt"
   cat "$dest/compare-$BASELINE.txt"
