@@ -29,8 +29,9 @@ struct InferCommand: ParsableCommand {
 
         --model given more than once averages the models' softmax (an ensemble; they must share front end and \
         classes; features and embeddings are the first model's). --tta K averages each window's softmax over K \
-        circular rolls of its log-mel frames, evenly spaced over ±--tta-shift seconds (default 1 s); --tta 1 is \
-        the window as it is. eval takes the same options.
+        views of its log-mel, offset evenly over ±--tta-shift seconds (default 1 s), made by --tta-scheme: roll \
+        (circular, the default), pad (shifted, the uncovered frames silent) or crop (overlapping crops, each the \
+        window less twice the shift); --tta 1 is the window as it is. eval takes the same options.
 
         Exit status: 0 when every file was classified; 1 when some failed (the others are still classified and \
         the failures reported); 2 when nothing could run (no or bad model, no input, bad options).

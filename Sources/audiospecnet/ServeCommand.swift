@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
         web front end works unchanged; POST /classify with the audio file as the body (curl --data-binary @clip.wav) \
         returns what `infer --json` prints (?top=k for more classes); GET /health, GET /metrics (Prometheus) and \
         GET /openapi.json. Requests that arrive within --batch-window share one forward pass (at most --max-batch \
-        windows). --model more than once serves an ensemble and --tta K averages K time shifts of each window, \
+        windows). --model more than once serves an ensemble and --tta K (--tta-shift, --tta-scheme) averages K time-shifted views of each window, \
         exactly as `infer` does (one path). Errors are JSON ({"error": "...", "status": N}): 400 bad JSON/base64/empty body, 404, 405, \
         413 body over --max-body or audio over --max-seconds, 422 not readable audio, 503 overloaded.
 
@@ -61,11 +61,11 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = try configuration()
         configuration.frontEndThreads = compute.count
         let averaged = try AveragedClassifier(classifiers: try models.classifiers(context: compute.context), tta: models.tta,
-                                              shiftSeconds: models.ttaShift)
+                                              shiftSeconds: models.ttaShift, scheme: models.ttaScheme)
         let service = try InferenceService(configuration: configuration, models: averaged, modelDescription: model)
         let server = ServiceServer(service: service, signals: [.sigterm, .sigint])
         if let port = await server.port() {
-            let views = models.tta > 1 ? ", \(models.tta) TTA views" : ""
+            let views = models.tta > 1 ? ", \(models.tta) TTA views (\(models.ttaScheme.rawValue))" : ""
             FileHandleOutput.standardError("serving \(model) (\(averaged.first.classes.count) classes\(views)) on http://\(configuration.host):\(port) — POST /inference, POST /classify, GET /health, /metrics, /openapi.json")
         }
         do {

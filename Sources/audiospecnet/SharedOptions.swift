@@ -35,15 +35,21 @@ struct ClassifierOptions: ParsableArguments {
             completion: .file(extensions: ["safetensors"]))
     var model: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("Average each window's softmax over K circular time shifts of its log-mel, evenly spaced over ±--tta-shift (default 1: none).", valueName: "K"))
+    @Option(name: .long, help: ArgumentHelp("Average each window's softmax over K time-shifted views of its log-mel, evenly spaced over ±--tta-shift (default 1: none).", valueName: "K"))
     var tta = 1
 
     @Option(name: .customLong("tta-shift"), help: ArgumentHelp("The largest TTA shift either way, in seconds.", valueName: "SECONDS"))
     var ttaShift = 1.0
 
+    @Option(name: .customLong("tta-scheme"), help: ArgumentHelp("How a view moves the log-mel: roll (circular), pad (shifted, the uncovered frames silent) or crop (K overlapping crops, each the window less twice the shift).", valueName: "roll|pad|crop"))
+    var ttaSchemeName = TTAScheme.roll.rawValue
+
+    var ttaScheme: TTAScheme { TTAScheme(rawValue: ttaSchemeName) ?? .roll }
+
     func validate() throws {
         guard (1...64).contains(tta) else { throw ValidationError("--tta must be 1…64 views, got \(tta)") }
         guard ttaShift.isFinite, ttaShift >= 0, ttaShift <= 600 else { throw ValidationError("--tta-shift must be 0…600 seconds, got \(ttaShift)") }
+        guard TTAScheme(rawValue: ttaSchemeName) != nil else { throw ValidationError("--tta-scheme must be roll, pad or crop, got \(ttaSchemeName)") }
     }
 
     /// The files to load: every --model, or the shipped model from the resource bundle beside the executable.
@@ -59,6 +65,7 @@ struct ClassifierOptions: ParsableArguments {
         var o = options
         o.tta = tta
         o.ttaShiftSeconds = ttaShift
+        o.ttaScheme = ttaScheme
         return o
     }
 }

@@ -91,11 +91,13 @@ final class TrainingOutput: @unchecked Sendable {
         finish()
         if json { print(jsonString(s)) }
         var text: String
-        let model = s.averaged.map { "the average of epochs \($0.firstEpoch)–\($0.lastEpoch)" } ?? "the best epoch \(s.bestEpoch)"
+        // An averaged run's selection already says which epochs the model averages: said once.
+        let averaged = s.averaged != nil
         if let acc = s.testAccuracy, let fold = s.testFold {
-            text = String(format: "test accuracy %.2f %% (fold %d, %d clips) with %@", 100 * acc, fold, s.testClips, model)
+            text = String(format: "test accuracy %.2f %% (fold %d, %d clips)", 100 * acc, fold, s.testClips)
+                + (averaged ? "" : " with the best epoch \(s.bestEpoch)")
         } else {
-            text = s.averaged == nil ? "no test fold; the model is epoch \(s.bestEpoch)" : "no test fold; the model is \(model)"
+            text = averaged ? "no test fold" : "no test fold; the model is epoch \(s.bestEpoch)"
         }
         if let val = s.averaged?.valAccuracy ?? s.bestValAccuracy { text += String(format: " (val acc %.2f %%)", 100 * val) }
         text += "; \(s.selection); wall \(duration(s.wallSeconds)); results in \(outDir)"

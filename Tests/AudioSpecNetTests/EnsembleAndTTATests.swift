@@ -51,6 +51,83 @@ final class EnsembleAndTTATests: XCTestCase {
         XCTAssertNotEqual(got, probabilities(try InferenceRunner(classifier: c, options: InferenceOptions()), [S.clip(1)])[0])
     }
 
+    /// A padded view is the log-mel shifted with the uncovered frames at −100 dB; crops are K overlapping
+    /// windows of (frames − the offsets' span) frames, the first at frame 0, the last ending at the last frame.
+    func testPaddedAndCroppedViewsMoveTheFrames() throws {
+        let config = FrontEndConfig.recipe  // 1 s = 43 hops
+        let x: [Float] = (0..<(2 * 100)).map { Float($0) }  // 2 rows × 100 frames
+        let pad = try TestTimeViews(count: 3, shiftSeconds: 1, scheme: .pad, config: config)
+        XCTAssertEqual(pad.offsets, [-43, 0, 43])
+        XCTAssertEqual(pad.viewFrames(100), 100)
+        let left = pad.view(0, of: x, rows: 2, frames: 100), right = pad.view(2, of: x, rows: 2, frames: 100)
+        for r in 0..<2 {
+            for f in 0..<100 {
+                XCTAssertEqual(left[r * 100 + f], f < 57 ? Float(r * 100 + f + 43) : -100, "left, row \(r) frame \(f)")
+                XCTAssertEqual(right[r * 100 + f], f >= 43 ? Float(r * 100 + f - 43) : -100, "right, row \(r) frame \(f)")
+            }
+        }
+        XCTAssertEqual(pad.view(1, of: x, rows: 2, frames: 100), x)
+        let crop = try TestTimeViews(count: 3, shiftSeconds: 1, scheme: .crop, config: config)
+        XCTAssertEqual(crop.viewFrames(100), 14)
+        for (v, start) in [0, 43, 86].enumerated() {
+            let view = crop.view(v, of: x, rows: 2, frames: 100)
+            XCTAssertEqual(view, (0..<2).flatMap { r in (0..<14).map { Float(r * 100 + start + $0) } }, "crop \(v)")
+        }
+        XCTAssertThrowsError(try crop.check(windowFrames: 86)) { XCTAssertTrue("\($0)".contains("--tta-shift"), "\($0)") }
+        XCTAssertNoThrow(try crop.check(windowFrames: 87))
+        for scheme in TTAScheme.allCases {
+            let one = try TestTimeViews(count: 1, shiftSeconds: 1, scheme: scheme, config: config)
+            XCTAssertEqual(one.view(0, of: x, rows: 2, frames: 100), x, "\(scheme)")
+        }
+    }
+
+    /// Through the runner: K padded or cropped views are the mean of the model on each view, and `--tta 1` is
+    /// no TTA under every scheme.
+    func testTTASchemesAverageTheirViews() throws {
+        let c = try Classifier(modelPath: S.pytorchModel, context: ComputeContext(threads: 1))
+        let spectrogram = try c.frontEnd.logMel(path: S.clip(1))
+        let frames = c.config.clipFrames, mels = c.config.nMels
+        let alone = probabilities(try InferenceRunner(classifier: c, options: InferenceOptions()), [S.clip(1)])[0]
+        for scheme in [TTAScheme.pad, .crop] {
+            var options = InferenceOptions()
+            options.ttaScheme = scheme
+            XCTAssertEqual(probabilities(try InferenceRunner(classifier: c, options: options), [S.clip(1)])[0], alone, "\(scheme), one view")
+            options.tta = 3
+            options.ttaShiftSeconds = 1
+            let views = try TestTimeViews(count: 3, shiftSeconds: 1, scheme: scheme, config: c.config)
+            var expected = [Double](repeating: 0, count: 50)
+            for v in 0..<3 {
+                let p = c.probabilities([views.view(v, of: spectrogram, rows: mels, frames: frames)], frames: views.viewFrames(frames))[0]
+                for k in p.indices { expected[k] += Double(p[k]) / 3 }
+            }
+            let got = probabilities(try InferenceRunner(classifier: c, options: options), [S.clip(1)])[0]
+            for k in got.indices { XCTAssertEqual(got[k], Float(expected[k]), accuracy: 1e-6, "\(scheme)") }
+            XCTAssertNotEqual(got, alone, "\(scheme)")
+        }
+        var tooWide = InferenceOptions()
+        tooWide.tta = 2
+        tooWide.ttaShiftSeconds = 2.6  // 2 × 112 hops of the 216-frame window
+        tooWide.ttaScheme = .crop
+        XCTAssertThrowsError(try InferenceRunner(classifier: c, options: tooWide)) { XCTAssertTrue("\($0)".contains("leaving none"), "\($0)") }
+    }
+
+    /// Feature maps are those of the window as it is, also when no view is it (an even K, or crops).
+    func testFeatureMapsSeeTheWindowAsItIs() throws {
+        let c = try Classifier(modelPath: S.pytorchModel, context: ComputeContext(threads: 1))
+        let spectrogram = try c.frontEnd.logMel(path: S.clip(0))
+        let frames = c.config.clipFrames
+        func maps(_ averaged: AveragedClassifier) -> [String: [Float]] {
+            var seen: [String: [Float]] = [:]
+            _ = averaged.probabilities([spectrogram], frames: frames) { name, t in seen[name] = Array(UnsafeBufferPointer(start: t.data, count: min(64, t.count))) }
+            return seen
+        }
+        let plain = maps(try AveragedClassifier(classifiers: [c]))
+        XCTAssertFalse(plain.isEmpty)
+        for (tta, scheme) in [(2, TTAScheme.roll), (3, .crop), (3, .pad)] {
+            XCTAssertEqual(maps(try AveragedClassifier(classifiers: [c], tta: tta, scheme: scheme)), plain, "\(tta) \(scheme)")
+        }
+    }
+
     /// Models that disagree on classes or front end cannot be averaged: refused, naming the file.
     func testMismatchedModelsAreRefused() throws {
         let dir = Fixtures.scratchDirectory("ensemble-mismatch")
@@ -82,8 +159,14 @@ final class EnsembleAndTTATests: XCTestCase {
             XCTAssertEqual(run.status, base.status, "\(run)")
             XCTAssertEqual(S.jsonLines(run.stdout).first?["accuracy"] as? Double, accuracy, "\(extra)")
         }
-        let bad = try CLI.run(["eval", "--model", S.pytorchModel, "--data", csv, "--tta", "0"])
-        XCTAssertEqual(bad.status, 2, "\(bad)")
-        XCTAssertTrue(bad.stderrLines.first?.contains("--tta") == true, bad.stderr)
+        for scheme in TTAScheme.allCases {
+            let run = try CLI.run(["eval", "--model", S.pytorchModel, "--data", csv, "--json", "--tta", "1", "--tta-scheme", scheme.rawValue])
+            XCTAssertEqual(S.jsonLines(run.stdout).first?["accuracy"] as? Double, accuracy, "\(scheme)")
+        }
+        for flags in [["--tta", "0"], ["--tta-scheme", "shuffle"], ["--tta", "2", "--tta-shift", "3", "--tta-scheme", "crop"]] {
+            let bad = try CLI.run(["eval", "--model", S.pytorchModel, "--data", csv] + flags)
+            XCTAssertEqual(bad.status, 2, "\(flags): \(bad)")
+            XCTAssertTrue(bad.stderrLines.first?.contains("--tta") == true, "\(flags): \(bad.stderr)")
+        }
     }
 }

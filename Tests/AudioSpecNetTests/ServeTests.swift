@@ -92,6 +92,7 @@ final class ServeTests: XCTestCase {
         let model = try XCTUnwrap(health.json["model"] as? [String: Any])
         XCTAssertEqual(model["models"] as? Int, 2)
         XCTAssertEqual(model["tta_views"] as? Int, 3)
+        XCTAssertEqual(model["tta_scheme"] as? String, "roll")
 
         var options = InferenceOptions()
         options.tta = 3

@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 4180 CSV: fields separated by commas, records by CRLF, LF or CR; a field in double quotes may hold
 /// commas, line breaks and `""` (one quote). A UTF-8 byte-order mark at the start is skipped; bytes that
 /// are not UTF-8 become U+FFFD. Blank lines are skipped. Errors name the line they are on.
@@ -83,5 +85,32 @@ extension CSVReader {
     public static func quoted(_ s: String) -> String {
         s.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
+
+extension CSVReader {
+    /// The largest CSV file read (ESC-50's metadata is 150 kB).
+    public static let maxFileBytes = 64 << 20
+
+    /// A CSV file's bytes, at most `maxFileBytes`; `kind` names what the file is for the error
+    /// ("is N bytes, larger than a label file may be").
+    public static func contents(ofFile path: String, kind: String) throws -> Data {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(maxFileBytes) {
+            throw AudioSpecNetError.format(path: path, reason: "is \(size.int64Value) bytes, larger than \(kind) may be (\(maxFileBytes))")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AudioSpecNetError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
+        }
+        return data
+    }
+
+    /// `parse` of bytes read from `path`, its failures named by the file.
+    public static func records<Bytes: Collection>(_ bytes: Bytes, path: String) throws -> [Record] where Bytes.Element == UInt8 {
+        do { return try parse(bytes) } catch { throw AudioSpecNetError.format(path: path, reason: "\(error)") }
+    }
+
+    /// A CSV file's records: `contents(ofFile:kind:)`, then `parse`; every error names the file.
+    public static func records(ofFile path: String, kind: String) throws -> [Record] {
+        try records([UInt8](try contents(ofFile: path, kind: kind)), path: path)
     }
 }

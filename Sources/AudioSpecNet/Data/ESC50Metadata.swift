@@ -24,16 +24,8 @@ public struct ESC50Metadata: Sendable {
 
     /// Bounds on what a row may say: ESC-50 has folds 1–5 and targets 0–49.
     public static let maxFold = 1_000, maxTarget = 9_999
-    /// The largest metadata file read (ESC-50's is 150 kB).
-    public static let maxFileBytes = 64 << 20
-
     public init(path: String) throws {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber, size.int64Value > Int64(Self.maxFileBytes) {
-            throw AudioSpecNetError.format(path: path, reason: "is \(size.int64Value) bytes, larger than a metadata file may be (\(Self.maxFileBytes))")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw AudioSpecNetError.file(path: path, reason: FileManager.default.fileExists(atPath: path) ? "cannot read" : "no such file")
-        }
+        let data = try CSVReader.contents(ofFile: path, kind: "a metadata file")
         try self.init(bytes: [UInt8](data), path: path, hash: fnv1a64Hex(data))
     }
 
@@ -46,8 +38,7 @@ public struct ESC50Metadata: Sendable {
     /// Targets need not be contiguous (a filtered CSV, ESC-10): the classes are those present.
     public init(bytes: [UInt8], path: String = "<csv>", hash: String = "") throws {
         func bad(_ line: Int, _ reason: String) -> AudioSpecNetError { .format(path: path, reason: "line \(line): \(reason)") }
-        let records: [CSVReader.Record]
-        do { records = try CSVReader.parse(bytes) } catch { throw AudioSpecNetError.format(path: path, reason: "\(error)") }
+        let records = try CSVReader.records(bytes, path: path)
         guard let header = records.first else { throw AudioSpecNetError.format(path: path, reason: "empty metadata file") }
         let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         guard let fi = columns.firstIndex(of: "filename"), let fo = columns.firstIndex(of: "fold"),

@@ -134,13 +134,8 @@ public enum LabelledClips {
     /// A CSV of `path,label` rows (an optional header naming path and label columns; paths relative to
     /// the CSV's folder).
     public static func csv(_ file: String) throws -> Selection {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber, size.int64Value > Int64(ESC50Metadata.maxFileBytes) {
-            throw AudioSpecNetError.format(path: file, reason: "is \(size.int64Value) bytes, larger than a label file may be (\(ESC50Metadata.maxFileBytes))")
-        }
-        guard let data = FileManager.default.contents(atPath: file) else { throw AudioSpecNetError.file(path: file, reason: "cannot read") }
+        var records = try CSVReader.records(ofFile: file, kind: "a label file")
         let base = (file as NSString).deletingLastPathComponent
-        var records: [CSVReader.Record]
-        do { records = try CSVReader.parse([UInt8](data)) } catch { throw AudioSpecNetError.format(path: file, reason: "\(error)") }
         records.removeAll { $0.fields.allSatisfy { $0.trimmingCharacters(in: .whitespaces).isEmpty } }
         var pathColumn = 0, labelColumn = 1
         var foldColumn: Int?

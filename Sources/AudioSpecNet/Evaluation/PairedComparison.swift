@@ -88,12 +88,7 @@ public struct PairedComparison: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: file) else {
             throw AudioSpecNetError.file(path: file, reason: "does not exist (write one with `eval --out DIR`)")
         }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber, size.int64Value > Int64(ESC50Metadata.maxFileBytes) {
-            throw AudioSpecNetError.format(path: file, reason: "is \(size.int64Value) bytes, larger than a predictions file may be (\(ESC50Metadata.maxFileBytes))")
-        }
-        guard let data = FileManager.default.contents(atPath: file) else { throw AudioSpecNetError.file(path: file, reason: "cannot read") }
-        let records: [CSVReader.Record]
-        do { records = try CSVReader.parse([UInt8](data)) } catch { throw AudioSpecNetError.format(path: file, reason: "\(error)") }
+        let records = try CSVReader.records(ofFile: file, kind: "a predictions file")
         guard let first = records.first, first.fields == header else {
             throw AudioSpecNetError.format(path: file, reason: "is not a predictions.csv of `eval --out`: its first line must be \(header.joined(separator: ","))")
         }

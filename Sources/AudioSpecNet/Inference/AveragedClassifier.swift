@@ -1,25 +1,25 @@
 import Foundation
 
 /// What the tool reports for log-mel windows: each window's softmax averaged over the models of an ensemble
-/// and over the test-time views (`--tta K`: K circular rolls of its frames, evenly spaced over ±shift); with
+/// and over the test-time views (`--tta K`: K views of its frames, evenly spaced over ±shift, `TestTimeViews`); with
 /// one model and one view, exactly the model's own softmax. `infer`, `eval` (through `InferenceRunner`) and
 /// `serve` (through its batcher) all classify through it, so an ensemble or TTA means the same everywhere.
 public final class AveragedClassifier {
     /// Every model averaged; the first one's front end cuts and transforms the audio, and it alone gives
     /// feature maps and embeddings.
     public let classifiers: [Classifier]
+    /// The test-time views each window is seen in (one, the window itself, without `--tta`).
+    public let views: TestTimeViews
     /// The frame offsets of the views: K evenly spaced over ±shift (0 alone for K = 1).
-    public let offsets: [Int]
-    public let tta: Int
-    public let shiftSeconds: Double
+    public var offsets: [Int] { views.offsets }
 
     public var first: Classifier { classifiers[0] }
     /// One model and one view: the model's softmax as it is.
     public var isSingle: Bool { classifiers.count == 1 && offsets == [0] }
 
     /// The models must share the front end and the classes (in order), or they are refused with a line
-    /// naming the file that differs.
-    public init(classifiers: [Classifier], tta: Int = 1, shiftSeconds: Double = 1.0) throws {
+    /// naming the file that differs; a crop must leave the model's clip some frames.
+    public init(classifiers: [Classifier], tta: Int = 1, shiftSeconds: Double = 1.0, scheme: TTAScheme = .roll) throws {
         guard let classifier = classifiers.first else { throw AudioSpecNetError.invalidArgument("no model to classify with") }
         for other in classifiers.dropFirst() {
             guard other.config == classifier.config else {
@@ -29,32 +29,31 @@ public final class AveragedClassifier {
                 throw AudioSpecNetError.file(path: other.modelPath, reason: "its classes differ from \(classifier.modelPath)'s (an ensemble's models must share them, in order)")
             }
         }
-        guard (1...64).contains(tta) else { throw AudioSpecNetError.invalidArgument("--tta must be 1…64 views, got \(tta)") }
-        guard shiftSeconds.isFinite, shiftSeconds >= 0, shiftSeconds <= 600 else {
-            throw AudioSpecNetError.invalidArgument("the TTA shift must be 0…600 seconds, got \(shiftSeconds)")
-        }
+        views = try TestTimeViews(count: tta, shiftSeconds: shiftSeconds, scheme: scheme, config: classifier.config)
+        try views.check(windowFrames: classifier.config.clipFrames)
         self.classifiers = classifiers
-        self.tta = tta
-        self.shiftSeconds = shiftSeconds
-        let hops = shiftSeconds * Double(classifier.config.sampleRate) / Double(classifier.config.hopLength)
-        offsets = tta == 1 ? [0] : (0..<tta).map { j in Int((hops * (2 * Double(j) / Double(tta - 1) - 1)).rounded()) }
     }
 
-    /// The averaged softmax of each window (`frames` frames each), one model and view at a time, each run in
-    /// the models' own batches (`Classifier.maxBatch`). `observe`, when given, sees the feature maps of the
-    /// first model's pass over the windows as they are, run as one batch (the caller keeps it small).
+    /// The averaged softmax of each window (`frames` frames each; `views.check(windowFrames:)` holds), one model
+    /// and view at a time, each run in the models' own batches (`Classifier.maxBatch`). `observe`, when given,
+    /// sees the feature maps of the first model's pass over the windows as they are (an extra pass when no view
+    /// is the window itself), run as one batch (the caller keeps it small).
     public func probabilities(_ spectrograms: [[Float]], frames: Int, observe: ((String, Tensor) -> Void)? = nil) -> [[Float]] {
         if spectrograms.isEmpty { return [] }
         let mels = first.config.nMels
         var sums = [[Double]](repeating: [], count: spectrograms.count)
-        for offset in offsets {
-            let views = offset == 0 ? spectrograms : spectrograms.map { FrameRoll.rolled($0, rows: mels, frames: frames, by: offset) }
+        let viewFrames = views.viewFrames(frames)
+        // The window as it is, if one view is it (an odd K that rolls or pads); feature maps are always its.
+        let plain = viewFrames == frames ? offsets.firstIndex(of: 0) : nil
+        if let observe, plain == nil { _ = first.forward(spectrograms, frames: frames, observe: observe) }
+        for v in offsets.indices {
+            let seen = v == plain ? spectrograms : spectrograms.map { views.view(v, of: $0, rows: mels, frames: frames) }
             for (m, model) in classifiers.enumerated() {
                 let rows: [[Float]]
-                if m == 0 && offset == 0, let observe {
-                    rows = model.softmax(model.forward(views, frames: frames, observe: observe))
+                if m == 0 && v == plain, let observe {
+                    rows = model.softmax(model.forward(seen, frames: frames, observe: observe))
                 } else {
-                    rows = model.probabilities(views, frames: frames)
+                    rows = model.probabilities(seen, frames: viewFrames)
                 }
                 if isSingle { return rows }
                 for (i, p) in rows.enumerated() {

@@ -12,10 +12,11 @@ public struct InferenceOptions: Sendable {
     public var embeddings = false
     /// A change applied to each window's samples before the front end (`eval --perturb`); nil: none.
     public var perturbation: WaveformPerturbation?
-    /// Test-time augmentation (`--tta K`): each window's softmax is the mean over K circular rolls of its
-    /// log-mel frames, evenly spaced over ±`ttaShiftSeconds` (K = 1: the window as it is).
+    /// Test-time augmentation (`--tta K`): each window's softmax is the mean over K views of its log-mel,
+    /// offset evenly over ±`ttaShiftSeconds` and made by `ttaScheme` (K = 1: the window as it is).
     public var tta = 1
     public var ttaShiftSeconds = 1.0
+    public var ttaScheme = TTAScheme.roll
     public init(windowSeconds: Double? = nil, hopSeconds: Double? = nil, features: Bool = false, embeddings: Bool = false,
                 perturbation: WaveformPerturbation? = nil) {
         self.windowSeconds = windowSeconds
@@ -53,9 +54,11 @@ public final class InferenceRunner {
     /// An ensemble: the models must share the front end and the classes (in order), or they are refused with
     /// a line naming the file that differs.
     public init(classifiers: [Classifier], options: InferenceOptions) throws {
-        models = try AveragedClassifier(classifiers: classifiers, tta: options.tta, shiftSeconds: options.ttaShiftSeconds)
+        models = try AveragedClassifier(classifiers: classifiers, tta: options.tta, shiftSeconds: options.ttaShiftSeconds,
+                                        scheme: options.ttaScheme)
         self.options = options
         plan = try WindowPlan(windowSeconds: options.windowSeconds, hopSeconds: options.hopSeconds, config: models.first.config)
+        try models.views.check(windowFrames: plan.windowFrames)
     }
 
     /// A batch of windows of one file, made by the front end.
